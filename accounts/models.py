@@ -1,0 +1,140 @@
+"""Accounts (the vendor's customers) and their contacts.
+
+Tenant rows: every query runs inside the organization scope (tenancy.models.TenantModel).
+`external_id` is the integration key, unique per organization when set. Phones are E.164.
+Consent is per channel with the time it was given or withdrawn (LGPD): an opted-out contact
+is never messaged.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tenancy.models import Membership, TenantModel
+
+
+class Stage(models.TextChoices):
+    ONBOARDING = "onboarding", _("Onboarding")
+    ADOPTION = "adoption", _("Adoption")
+    RETENTION = "retention", _("Retention")
+    EXPANSION = "expansion", _("Expansion")
+    RENEWAL = "renewal", _("Renewal")
+    ADVOCACY = "advocacy", _("Advocacy")
+    CHURNED = "churned", _("Churned")
+
+
+class Segment(models.TextChoices):
+    SMB = "smb", _("SMB")
+    MID_MARKET = "mid_market", _("Mid-market")
+    ENTERPRISE = "enterprise", _("Enterprise")
+    STRATEGIC = "strategic", _("Strategic")
+
+
+class Account(TenantModel):
+    name = models.CharField(_("name"), max_length=200)
+    external_id = models.CharField(
+        _("external ID"),
+        max_length=100,
+        blank=True,
+        help_text=_("Your system's identifier for this customer; integrations use it."),
+    )
+    owner = models.ForeignKey(
+        Membership,
+        verbose_name=_("owner"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_accounts",
+    )
+    segment = models.CharField(_("segment"), max_length=16, choices=Segment, blank=True)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    go_live_date = models.DateField(_("go-live date"), null=True, blank=True)
+    stage = models.CharField(_("stage"), max_length=16, choices=Stage, default=Stage.ONBOARDING)
+    stage_entered_at = models.DateTimeField(_("in stage since"), default=timezone.now)
+    churned_at = models.DateTimeField(_("churned at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "id"], name="account_unique_org_id"),
+            models.UniqueConstraint(
+                fields=["organization", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="account_unique_external_id",
+            ),
+        ]
+        indexes = [
+            # Each list sort is (organization, key, id) so a page is an index range scan.
+            models.Index(fields=["organization", "name", "id"], name="account_org_name"),
+            models.Index(fields=["organization", "stage", "name"], name="account_org_stage"),
+            models.Index(fields=["organization", "owner", "name"], name="account_org_owner"),
+            models.Index(fields=["organization", "segment", "name"], name="account_org_segment"),
+            models.Index(fields=["organization", "go_live_date", "id"], name="account_org_golive"),
+            models.Index(fields=["organization", "updated_at", "id"], name="account_org_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Consent(models.TextChoices):
+    UNKNOWN = "unknown", _("Not asked")
+    OPTED_IN = "opted_in", _("Opted in")
+    OPTED_OUT = "opted_out", _("Opted out")
+
+
+class Contact(TenantModel):
+    class ContactRole(models.TextChoices):
+        CHAMPION = "champion", _("Champion")
+        EXECUTIVE_SPONSOR = "executive_sponsor", _("Executive sponsor")
+        ADMIN = "admin", _("Admin")
+        USER = "user", _("User")
+
+    class Locale(models.TextChoices):
+        EN = "en", _("English")
+        PT_BR = "pt-br", _("Portuguese (Brazil)")
+
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
+    role = models.CharField(_("role"), max_length=20, choices=ContactRole, default=ContactRole.USER)
+    locale = models.CharField(_("language"), max_length=8, choices=Locale, default=Locale.PT_BR)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    email_consent = models.CharField(
+        _("email consent"), max_length=10, choices=Consent, default=Consent.UNKNOWN
+    )
+    email_consent_at = models.DateTimeField(null=True, blank=True)
+    whatsapp_consent = models.CharField(
+        _("WhatsApp consent"), max_length=10, choices=Consent, default=Consent.UNKNOWN
+    )
+    whatsapp_consent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "id"], name="contact_unique_org_id"),
+            # Re-importing contacts updates by (account, email).
+            models.UniqueConstraint(
+                fields=["organization", "account", "email"],
+                condition=~models.Q(email=""),
+                name="contact_unique_account_email",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "account", "name"], name="contact_org_account"),
+            models.Index(fields=["organization", "email"], name="contact_org_email"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,261 @@
+"""Tenancy: organizations, people, roles, API keys and the audit trail.
+
+Invariants (DESIGN.md, Tenancy):
+- Every tenant-owned row inherits `TenantModel`: a direct `organization` column and a
+  django-scopes `ScopedManager`, so a query outside an active scope raises instead of
+  returning another tenant's rows. tests/tenancy/test_tenant_models.py enforces this.
+- Control-plane models (User, Organization, Membership, Invitation) are global: they are how
+  a request *finds* its organization, so they are always queried by user, token or an
+  explicit organization.
+- Secrets (API keys, invitation tokens) are stored as SHA-256 hashes of >= 128-bit random
+  values; the clear value is shown once.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz]
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> User:
+        if not email:
+            raise ValueError("An email is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. Signs in with an email; belongs to organizations through Memberships."""
+
+    email = models.EmailField(_("email"), unique=True)
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.name or self.email
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email.split("@")[0]
+
+
+class Organization(models.Model):
+    """The tenant: a SaaS vendor whose CS team uses Jornada."""
+
+    class Locale(models.TextChoices):
+        EN = "en", _("English")
+        PT_BR = "pt-br", _("Portuguese (Brazil)")
+
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), max_length=60, unique=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, choices=TIME_ZONE_CHOICES, default="America/Sao_Paulo"
+    )
+    currency = models.CharField(_("currency"), max_length=3, default="BRL")
+    locale = models.CharField(_("language"), max_length=8, choices=Locale, default=Locale.PT_BR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(currency__regex=r"^[A-Z]{3}$"), name="organization_currency_iso"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    """Membership roles, from least to most powerful (see ROLE_RANK)."""
+
+    VIEWER = "viewer", _("Viewer")
+    CSM = "csm", _("CSM")
+    MANAGER = "manager", _("Manager")
+    ADMIN = "admin", _("Admin")
+    OWNER = "owner", _("Owner")
+
+
+ROLE_RANK = {Role.VIEWER: 0, Role.CSM: 1, Role.MANAGER: 2, Role.ADMIN: 3, Role.OWNER: 4}
+
+
+def role_at_least(role: str, minimum: str) -> bool:
+    return ROLE_RANK[Role(role)] >= ROLE_RANK[Role(minimum)]
+
+
+class Membership(models.Model):
+    """A user's seat in an organization (control plane: global, always filtered explicitly)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=16, choices=Role, default=Role.CSM)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="membership_unique_user"),
+            models.UniqueConstraint(fields=["organization", "id"], name="membership_unique_org_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+    def has_role(self, minimum: str) -> bool:
+        return role_at_least(self.role, minimum)
+
+
+class TenantModel(models.Model):
+    """Base of every tenant-owned row: the organization column and the fail-closed manager."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+
+    objects = ScopedManager(organization="organization")
+
+    class Meta:
+        abstract = True
+
+
+class ApiKey(TenantModel):
+    """An integration's credential: `jor_<prefix>_<secret>`, stored as prefix + SHA-256."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read")
+        WRITE = "write", _("Read and write")
+
+    name = models.CharField(_("name"), max_length=80)
+    prefix = models.CharField(max_length=16, db_index=True)
+    key_hash = models.CharField(max_length=64)
+    scope = models.CharField(_("scope"), max_length=8, choices=Scope, default=Scope.READ)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "id"], name="apikey_unique_org_id"),
+            models.UniqueConstraint(fields=["organization", "prefix"], name="apikey_unique_prefix"),
+        ]
+        indexes = [models.Index(fields=["organization", "-created_at"], name="apikey_org_created")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == self.Scope.WRITE
+
+
+class Invitation(TenantModel):
+    """An emailed invitation to join an organization; single use, expiring, token hashed.
+
+    Looked up by token only through `invitation_get_by_token_unscoped` (the accept link
+    arrives before the organization is known).
+    """
+
+    email = models.EmailField(_("email"))
+    role = models.CharField(_("role"), max_length=16, choices=Role, default=Role.CSM)
+    token_hash = models.CharField(max_length=64, db_index=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "token_hash"], name="invitation_unique_token"),
+            # One open invitation per address and organization.
+            models.UniqueConstraint(
+                "organization",
+                Lower("email"),
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_unique_open_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class AuditEvent(TenantModel):
+    """Who changed what, with before/after (DESIGN.md, Tenancy)."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_api_key = models.ForeignKey(
+        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=64)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="audit_org_created"),
+            models.Index(fields=["organization", "target_type", "target_id"], name="audit_org_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type}:{self.target_id}"

@@ -1,0 +1,57 @@
+"""Celery entry points of the tenancy app and the task base class.
+
+`TenantTask` is the one place a task enters its tenant scope: every tenant task takes
+`organization_id` as a keyword argument, and the body runs inside that organization's scope
+with `organization` passed in. A task for an organization that no longer exists is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import Task, shared_task
+from django.utils import timezone
+from django_scopes import scope
+
+from tenancy.models import Invitation, Organization
+
+logger = logging.getLogger(__name__)
+
+
+class TenantTask(Task):
+    abstract = True
+    acks_late = True
+    reject_on_worker_lost = True
+
+    def __call__(self, *args, organization_id: int, **kwargs):
+        organization = Organization.objects.filter(pk=organization_id).first()
+        if organization is None:
+            logger.warning("%s: organization %s is gone; dropping task", self.name, organization_id)
+            return None
+        with scope(organization=organization):
+            return self.run(*args, organization=organization, **kwargs)
+
+
+@shared_task(base=TenantTask, bind=True, time_limit=60, soft_time_limit=50, max_retries=5)
+def invitation_send_task(self, *, organization: Organization, invitation_id: int, token: str):
+    from tenancy.services import invitation_send
+
+    try:
+        return invitation_send(organization=organization, invitation_id=invitation_id, token=token)
+    except OSError as exc:  # SMTP unreachable: transient
+        raise self.retry(exc=exc, countdown=min(60, 2**self.request.retries * 5)) from exc
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def invitations_purge_expired_task() -> int:
+    """Delete invitations that expired more than 30 days ago, one organization at a time."""
+    cutoff = timezone.now() - timedelta(days=30)
+    deleted = 0
+    for organization in Organization.objects.only("id").iterator():
+        with scope(organization=organization):
+            count, _ = Invitation.objects.filter(
+                organization=organization, accepted_at__isnull=True, expires_at__lt=cutoff
+            ).delete()
+            deleted += count
+    return deleted
