@@ -7,6 +7,8 @@ CELERY_BROKER_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and EMAIL_URL (see READM
 
 from pathlib import Path
 
+import os
+
 import environ
 from django.utils.translation import gettext_lazy as _
 
@@ -20,10 +22,14 @@ env = environ.Env()
 # Core
 # ------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)
-# A development key only exists with DEBUG=1; production must provide SECRET_KEY.
+# pytest (>= 8.2) exports PYTEST_VERSION: tests run with production-like settings otherwise.
+TESTING = "PYTEST_VERSION" in os.environ
+# A development key only exists with DEBUG=1 (or under tests); production must set SECRET_KEY.
 SECRET_KEY = env.str(
     "SECRET_KEY",
-    default="django-insecure-dev-only-jornada-key-do-not-use-in-production" if DEBUG else "",
+    default="django-insecure-dev-only-jornada-key-do-not-use-in-production"
+    if DEBUG or TESTING
+    else "",
 )
 if not SECRET_KEY:
     from django.core.exceptions import ImproperlyConfigured
@@ -126,6 +132,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -165,7 +173,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
+        if DEBUG or TESTING
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
@@ -187,7 +195,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-if not DEBUG:
+if not DEBUG and not TESTING:
     # Behind a TLS-terminating proxy: https://docs.djangoproject.com/en/5.2/ref/settings/#secure-proxy-ssl-header
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
@@ -246,7 +254,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Above every task's time limit, so a slow task is not redelivered while it still runs.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Tests call tasks synchronously; tests/test_celery_worker.py runs a real worker on the broker.
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=TESTING)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
