@@ -87,8 +87,11 @@ class AccountReferenceField(serializers.Field):
         "invalid": "Give the account's id (integer) or external_id (string).",
     }
 
+    def get_attribute(self, instance):
+        return getattr(instance, f"{self.source}_id")  # the id alone: no query per row
+
     def to_representation(self, value):
-        return value.pk
+        return value
 
     def to_internal_value(self, data):
         accounts = Account.objects.filter(organization=self.context["organization"])

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from accounts import selectors, services
 from accounts.forms import AccountFilterForm, AccountForm, ContactForm
 from accounts.models import Account, Contact, Stage
+from tenancy.models import Role
 from tenancy.views_base import TenantObjectMixin, TenantView
 
 PAGE_SIZE = 50
@@ -55,6 +56,7 @@ class AccountListView(TenantView):
 
 
 class AccountCreateView(TenantView):
+    read_role = Role.CSM  # the form itself is for editors
     def get(self, request):
         form = AccountForm(organization=self.organization)
         return render(request, "accounts/account_form.html", {"form": form})
@@ -84,6 +86,7 @@ class AccountDetailView(TenantObjectMixin, TenantView):
 
 class AccountEditView(TenantObjectMixin, TenantView):
     model = Account
+    read_role = Role.CSM
 
     def get(self, request, pk):
         account = self.get_object()
@@ -106,7 +109,8 @@ class AccountEditView(TenantObjectMixin, TenantView):
 
 class AccountDeleteView(TenantObjectMixin, TenantView):
     model = Account
-    write_role = "manager"
+    read_role = Role.MANAGER
+    write_role = Role.MANAGER
 
     def get(self, request, pk):
         return render(request, "accounts/account_confirm_delete.html", {"account": self.get_object()})
@@ -122,6 +126,7 @@ class ContactCreateView(TenantObjectMixin, TenantView):
     """Addressed by the account's pk: adds a contact to that account."""
 
     model = Account
+    read_role = Role.CSM
 
     def get(self, request, pk):
         account = self.get_object()
@@ -144,6 +149,7 @@ class ContactCreateView(TenantObjectMixin, TenantView):
 
 class ContactEditView(TenantObjectMixin, TenantView):
     model = Contact
+    read_role = Role.CSM
     select_related = ("account",)
 
     def get(self, request, pk):

@@ -58,7 +58,7 @@ def api_key_list(*, organization: Organization) -> QuerySet[ApiKey]:
 
 def api_key_get_for_authentication_unscoped(*, raw_key: str) -> ApiKey | None:
     """Find the active key for `raw_key` across organizations (reason: authentication)."""
-    parts = raw_key.split("_")
+    parts = raw_key.split("_", 2)
     if len(parts) != 3 or parts[0] != "jor" or len(parts[1]) != 12:
         return None
     candidates = (

@@ -21,6 +21,9 @@ logger = logging.getLogger(__name__)
 
 class TenantTask(Task):
     abstract = True
+    # Callers pass organization_id, the body receives organization: skip Celery's check of the
+    # call against run()'s signature.
+    typing = False
     acks_late = True
     reject_on_worker_lost = True
 

@@ -89,6 +89,7 @@ class MembershipRoleView(TenantObjectMixin, TenantView):
     select_related = ("user",)
 
     def get(self, request, pk):
+        self.get_object()
         return redirect("member_list")
 
     def post(self, request, pk):
@@ -135,6 +136,7 @@ class InvitationRevokeView(TenantObjectMixin, TenantView):
     write_role = Role.ADMIN
 
     def get(self, request, pk):
+        self.get_object()
         return redirect("member_list")
 
     def post(self, request, pk):
@@ -190,6 +192,7 @@ class ApiKeyRevokeView(TenantObjectMixin, TenantView):
     write_role = Role.ADMIN
 
     def get(self, request, pk):
+        self.get_object()
         return redirect("api_key_list")
 
     def post(self, request, pk):
