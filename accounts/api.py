@@ -79,6 +79,7 @@ class AccountSerializer(serializers.ModelSerializer):
         return value
 
 
+@extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})
 class AccountReferenceField(serializers.Field):
     """An account given as its id (integer) or its external_id (string)."""
 
