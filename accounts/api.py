@@ -15,6 +15,7 @@ from accounts import services
 from accounts.models import Account, Contact, Segment, Stage
 from accounts.validators import phone_normalize, region_for_organization
 from tenancy.api import TenantModelViewSet
+from tenancy.ids import MAX_ID, id_parse
 from tenancy.models import Membership
 
 
@@ -98,9 +99,11 @@ class AccountReferenceField(serializers.Field):
         accounts = Account.objects.filter(organization=self.context["organization"])
         if isinstance(data, bool) or not isinstance(data, int | str) or data == "":
             self.fail("invalid")
-        account = (
-            accounts.filter(pk=data).first() if isinstance(data, int) else accounts.filter(external_id=data).first()
-        )
+        if isinstance(data, int):
+            pk = id_parse(data)
+            account = accounts.filter(pk=pk).first() if pk is not None else None
+        else:
+            account = accounts.filter(external_id=data).first()
         if account is None:
             self.fail("not_found", value=data)
         return account
@@ -188,7 +191,9 @@ class AccountFilter(django_filters.FilterSet):
 
 
 class ContactFilter(django_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account_id")
+    account = django_filters.NumberFilter(
+        field_name="account_id", min_value=1, max_value=MAX_ID, label="Account id"
+    )
     account_external_id = django_filters.CharFilter(field_name="account__external_id")
     email = django_filters.CharFilter(lookup_expr="iexact")
     role = django_filters.ChoiceFilter(choices=Contact.ContactRole.choices)

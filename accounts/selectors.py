@@ -8,6 +8,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import Account, Contact
+from tenancy.ids import id_parse
 from tenancy.models import Membership, Organization
 
 # Each sort key maps to an index (organization, key, id) in accounts.models.
@@ -50,6 +51,8 @@ def account_list(*, organization: Organization, filters: AccountFilters | None =
 
 
 def account_get(*, organization: Organization, pk: int) -> Account:
+    if id_parse(pk) is None:
+        raise Http404
     try:
         return (
             Account.objects.filter(organization=organization)
@@ -73,6 +76,8 @@ def contact_list_for_account(*, organization: Organization, account: Account) ->
 
 
 def contact_get(*, organization: Organization, pk: int) -> Contact:
+    if id_parse(pk) is None:
+        raise Http404
     try:
         return Contact.objects.filter(organization=organization).select_related("account").get(pk=pk)
     except (Contact.DoesNotExist, ValueError, TypeError):

@@ -6,6 +6,11 @@ urlpatterns = [
     path("accounts/", views.AccountListView.as_view(), name="account_list"),
     path("accounts/export/", csv_views.AccountExportView.as_view(), name="account_export"),
     path("import/", csv_views.AccountImportView.as_view(), name="account_import"),
+    path(
+        "import/sample/<slug:kind>.csv",
+        csv_views.AccountImportSampleView.as_view(),
+        name="account_import_sample",
+    ),
     path("accounts/new/", views.AccountCreateView.as_view(), name="account_create"),
     path("accounts/<int:pk>/", views.AccountDetailView.as_view(), name="account_detail"),
     path("accounts/<int:pk>/edit/", views.AccountEditView.as_view(), name="account_edit"),

@@ -11,16 +11,17 @@ from django.utils.translation import gettext as _
 from accounts import selectors, services
 from accounts.forms import AccountFilterForm, AccountForm, ContactForm
 from accounts.models import Account, Contact, Stage
+from tenancy.ids import id_parse
 from tenancy.models import Role
 from tenancy.views_base import TenantObjectMixin, TenantView
 
 PAGE_SIZE = 50
 
 
-def _filters_from(form: AccountFilterForm) -> selectors.AccountFilters:
+def account_filters_from_form(form: AccountFilterForm) -> selectors.AccountFilters:
     data = form.cleaned_data if form.is_valid() else {}
     owner_value = (data.get("owner") or "").strip()
-    owner = int(owner_value) if owner_value.isdigit() else None
+    owner = id_parse(owner_value)
     return selectors.AccountFilters(
         q=(data.get("q") or "").strip(),
         owner=owner,
@@ -34,7 +35,7 @@ def _filters_from(form: AccountFilterForm) -> selectors.AccountFilters:
 class AccountListView(TenantView):
     def get(self, request):
         form = AccountFilterForm(request.GET or None)
-        filters = _filters_from(form)
+        filters = account_filters_from_form(form)
         queryset = selectors.account_list(organization=self.organization, filters=filters)
         page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
         query = request.GET.copy()

@@ -11,11 +11,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.db.models import QuerySet
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, views, viewsets
 from rest_framework.response import Response
 
 from tenancy.api_auth import TenantRolePermission
+from tenancy.ids import id_parse
 from tenancy.models import ApiKey, Organization, Role
 
 READ_ROLES: dict[str, str] = {"list": Role.VIEWER, "retrieve": Role.VIEWER}
@@ -74,9 +76,7 @@ class TenantViewSet(TenantAPIView, viewsets.GenericViewSet):
         # DRF's implementation filters get_queryset() (which is organization-filtered) and
         # answers 404 for a missing or foreign object; malformed ids are 404 too.
         lookup = self.kwargs.get(self.lookup_url_kwarg or self.lookup_field)
-        if lookup is not None and self.lookup_field == "pk" and not str(lookup).isdigit():
-            from django.http import Http404
-
+        if self.lookup_field == "pk" and id_parse(lookup) is None:
             raise Http404
         return super().get_object()
 

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from tenancy.ids import id_parse
 from tenancy.models import ApiKey, AuditEvent, Invitation, Membership, Organization, User
 from tenancy.tokens import token_hash, token_matches
 
@@ -42,6 +43,8 @@ def membership_list(*, organization: Organization) -> QuerySet[Membership]:
 
 
 def membership_get(*, organization: Organization, pk: int) -> Membership:
+    if id_parse(pk) is None:
+        raise Http404
     try:
         return membership_list(organization=organization).get(pk=pk)
     except (Membership.DoesNotExist, ValueError, TypeError):

@@ -13,6 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.views import View
 
+from tenancy.ids import id_parse
 from tenancy.models import Role, role_at_least
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -48,7 +49,10 @@ class TenantObjectMixin:
         return queryset
 
     def get_object(self):
+        pk = id_parse(self.kwargs["pk"])
+        if pk is None:
+            raise Http404
         try:
-            return self.get_queryset().get(pk=self.kwargs["pk"])
+            return self.get_queryset().get(pk=pk)
         except self.model.DoesNotExist:
             raise Http404 from None

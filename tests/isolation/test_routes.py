@@ -177,3 +177,15 @@ def test_api_lists_hold_exactly_own_rows(resource, org, other_org, tenant_a_data
 
     assert response.status_code == 200
     assert len(response.json()["results"]) == 2
+
+
+@pytest.mark.parametrize("pk", ["99999999999999999999999999999", "9223372036854775808"])
+def test_out_of_range_ids_are_not_found(pk, org, member, client_for, api_client_for):
+    browser = client_for(member(Role.CSM))
+    api = api_client_for(ApiKeyFactory(organization=org))
+
+    assert browser.get(f"/accounts/{pk}/").status_code == 404
+    assert api.get(f"/api/v1/accounts/{pk}/").status_code == 404
+    assert api.get(f"/api/v1/contacts/?account={pk}").status_code == 400
+    response = api.post("/api/v1/contacts/", {"account": int(pk), "name": "X", "email": "x@x.com"}, format="json")
+    assert response.status_code == 400
