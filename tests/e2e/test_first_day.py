@@ -41,9 +41,13 @@ def test_sign_up_import_and_open_account_360(page, live_server, tmp_path):
     csv_path.write_text(ACCOUNTS_CSV, encoding="utf-8")
     page.set_input_files("input[type=file]", str(csv_path))
     page.locator("form[enctype='multipart/form-data'] button[type=submit]").click()
-    report = page.locator("main")
-    expect(report).to_contain_text("2")
-    expect(report).to_contain_text("4")  # the rejected line number
+    report = page.locator(".import-report")
+    expect(report.locator("div", has_text="Created").locator("dd")).to_have_text("2")
+    expect(report.locator("div", has_text="Rejected").locator("dd")).to_have_text("1")
+    rejected_row = report.locator("tbody tr")
+    expect(rejected_row).to_have_count(1)
+    expect(rejected_row.locator("td").first).to_have_text("4")
+    expect(rejected_row).to_contain_text("name")
 
     # See the accounts
     page.goto(f"{live_server.url}/accounts/")
