@@ -14,6 +14,20 @@ with SNAPSHOT_PATH.open() as handle:
 schema.app = application
 
 
+@pytest.fixture(autouse=True)
+def _keep_test_connection_open():
+    """Schemathesis calls the WSGI app directly, so Django's request signals would close the
+    test's database connection mid-transaction (Django's test client disconnects them too)."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def fuzz_key(org):
     from tests.accounts.factories import AccountFactory, ContactFactory
