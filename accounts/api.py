@@ -35,7 +35,9 @@ class OwnerEmailField(serializers.Field):
             return None
         email = str(data).strip()
         membership = (
-            Membership.objects.filter(organization=self.context["organization"], user__email__iexact=email)
+            Membership.objects.filter(
+                organization=self.context["organization"], user__email__iexact=email
+            )
             .select_related("user")
             .first()
         )
@@ -70,7 +72,9 @@ class AccountSerializer(serializers.ModelSerializer):
     def validate_external_id(self, value):
         value = value.strip()
         if value:
-            clash = Account.objects.filter(organization=self.context["organization"], external_id=value)
+            clash = Account.objects.filter(
+                organization=self.context["organization"], external_id=value
+            )
             if self.instance is not None:
                 clash = clash.exclude(pk=self.instance.pk)
             if clash.exists():
@@ -110,9 +114,7 @@ class AccountReferenceField(serializers.Field):
 
 
 class ContactSerializer(serializers.ModelSerializer):
-    account = AccountReferenceField(
-        help_text="The account's id, or its external_id as a string."
-    )
+    account = AccountReferenceField(help_text="The account's id, or its external_id as a string.")
 
     class Meta:
         model = Contact

@@ -54,7 +54,9 @@ class ContactForm(forms.ModelForm):
             "email_consent",
             "whatsapp_consent",
         ]
-        widgets = {"phone": forms.TextInput(attrs={"placeholder": "+5511987654321", "inputmode": "tel"})}
+        widgets = {
+            "phone": forms.TextInput(attrs={"placeholder": "+5511987654321", "inputmode": "tel"})
+        }
 
     def __init__(self, *args, organization, account, **kwargs):
         super().__init__(*args, **kwargs)
@@ -81,7 +83,9 @@ class ContactForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("email") and not cleaned.get("phone"):
-            raise forms.ValidationError(_("Give at least an email or a phone number."), code="no_channel")
+            raise forms.ValidationError(
+                _("Give at least an email or a phone number."), code="no_channel"
+            )
         return cleaned
 
     def _post_clean(self):

@@ -33,7 +33,9 @@ class AccountFilters:
     sort: str = "name"
 
 
-def account_list(*, organization: Organization, filters: AccountFilters | None = None) -> QuerySet[Account]:
+def account_list(
+    *, organization: Organization, filters: AccountFilters | None = None
+) -> QuerySet[Account]:
     filters = filters or AccountFilters()
     queryset = Account.objects.filter(organization=organization).select_related("owner__user")
     if filters.q:
@@ -79,7 +81,9 @@ def contact_get(*, organization: Organization, pk: int) -> Contact:
     if id_parse(pk) is None:
         raise Http404
     try:
-        return Contact.objects.filter(organization=organization).select_related("account").get(pk=pk)
+        return (
+            Contact.objects.filter(organization=organization).select_related("account").get(pk=pk)
+        )
     except (Contact.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 

@@ -102,7 +102,11 @@ def account_update(
 
 @transaction.atomic
 def account_delete(
-    *, organization: Organization, account: Account, actor: User | None, api_key: ApiKey | None = None
+    *,
+    organization: Organization,
+    account: Account,
+    actor: User | None,
+    api_key: ApiKey | None = None,
 ) -> None:
     if account.organization_id != organization.id:
         raise PermissionDenied("Account belongs to another organization.")

@@ -16,13 +16,17 @@ def phone_normalize(value: str, *, default_region: str = "BR") -> str:
         number = phonenumbers.parse(value, None if value.startswith("+") else default_region)
     except phonenumbers.NumberParseException:
         raise ValidationError(
-            _("“%(value)s” is not a phone number. Use the international format, e.g. +5511987654321."),
+            _(
+                "“%(value)s” is not a phone number. Use the international format, e.g. +5511987654321."
+            ),
             code="invalid_phone",
             params={"value": value},
         ) from None
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(
-            _("“%(value)s” is not a valid phone number. Use the international format, e.g. +5511987654321."),
+            _(
+                "“%(value)s” is not a valid phone number. Use the international format, e.g. +5511987654321."
+            ),
             code="invalid_phone",
             params={"value": value},
         )

@@ -58,6 +58,7 @@ class AccountListView(TenantView):
 
 class AccountCreateView(TenantView):
     read_role = Role.CSM  # the form itself is for editors
+
     def get(self, request):
         form = AccountForm(organization=self.organization)
         return render(request, "accounts/account_form.html", {"form": form})
@@ -79,7 +80,9 @@ class AccountDetailView(TenantObjectMixin, TenantView):
 
     def get(self, request, pk):
         account = self.get_object()
-        contacts = selectors.contact_list_for_account(organization=self.organization, account=account)
+        contacts = selectors.contact_list_for_account(
+            organization=self.organization, account=account
+        )
         return render(
             request, "accounts/account_detail.html", {"account": account, "contacts": contacts}
         )
@@ -99,7 +102,10 @@ class AccountEditView(TenantObjectMixin, TenantView):
         form = AccountForm(request.POST, instance=account, organization=self.organization)
         if form.is_valid():
             services.account_update(
-                organization=self.organization, account=account, actor=request.user, **form.cleaned_data
+                organization=self.organization,
+                account=account,
+                actor=request.user,
+                **form.cleaned_data,
             )
             messages.success(request, _("Account saved."))
             return redirect("account_detail", pk=account.pk)
@@ -114,7 +120,9 @@ class AccountDeleteView(TenantObjectMixin, TenantView):
     write_role = Role.MANAGER
 
     def get(self, request, pk):
-        return render(request, "accounts/account_confirm_delete.html", {"account": self.get_object()})
+        return render(
+            request, "accounts/account_confirm_delete.html", {"account": self.get_object()}
+        )
 
     def post(self, request, pk):
         account = self.get_object()
@@ -139,7 +147,10 @@ class ContactCreateView(TenantObjectMixin, TenantView):
         form = ContactForm(request.POST, organization=self.organization, account=account)
         if form.is_valid():
             services.contact_create(
-                organization=self.organization, actor=request.user, account=account, **form.cleaned_data
+                organization=self.organization,
+                actor=request.user,
+                account=account,
+                **form.cleaned_data,
             )
             messages.success(request, _("Contact added."))
             return redirect("account_detail", pk=account.pk)
@@ -155,7 +166,9 @@ class ContactEditView(TenantObjectMixin, TenantView):
 
     def get(self, request, pk):
         contact = self.get_object()
-        form = ContactForm(instance=contact, organization=self.organization, account=contact.account)
+        form = ContactForm(
+            instance=contact, organization=self.organization, account=contact.account
+        )
         return render(
             request,
             "accounts/contact_form.html",
@@ -169,7 +182,10 @@ class ContactEditView(TenantObjectMixin, TenantView):
         )
         if form.is_valid():
             services.contact_update(
-                organization=self.organization, contact=contact, actor=request.user, **form.cleaned_data
+                organization=self.organization,
+                contact=contact,
+                actor=request.user,
+                **form.cleaned_data,
             )
             messages.success(request, _("Contact saved."))
             return redirect("account_detail", pk=contact.account_id)

@@ -5,9 +5,8 @@ var/, console email), so a fresh clone runs with no services. Production sets DA
 CELERY_BROKER_URL, REDIS_URL, SECRET_KEY, ALLOWED_HOSTS and EMAIL_URL (see README).
 """
 
-from pathlib import Path
-
 import os
+from pathlib import Path
 
 import environ
 from django.utils.translation import gettext_lazy as _
@@ -121,7 +120,9 @@ else:
 # ------------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -283,3 +284,4 @@ LOGGING = {
 # ------------------------------------------------------------------------------
 INVITATION_TTL_DAYS = 14
 ACCOUNT_IMPORT_MAX_ROWS = env.int("ACCOUNT_IMPORT_MAX_ROWS", default=50_000)
+ACCOUNT_IMPORT_SYNC_MAX_ROWS = env.int("ACCOUNT_IMPORT_SYNC_MAX_ROWS", default=2_000)

@@ -23,7 +23,7 @@ def _flatten(detail, field: str | None, out: list[dict]) -> None:
                 name = field
             _flatten(value, name, out)
     elif isinstance(detail, list):
-        if all(isinstance(item, exceptions.ErrorDetail) or isinstance(item, str) for item in detail):
+        if all(isinstance(item, str) for item in detail):  # ErrorDetail is a str
             for item in detail:
                 out.append(
                     {"field": field, "code": getattr(item, "code", "invalid"), "detail": str(item)}
@@ -33,7 +33,9 @@ def _flatten(detail, field: str | None, out: list[dict]) -> None:
                 if item:
                     _flatten(item, f"{field}[{index}]" if field else f"[{index}]", out)
     else:
-        out.append({"field": field, "code": getattr(detail, "code", "invalid"), "detail": str(detail)})
+        out.append(
+            {"field": field, "code": getattr(detail, "code", "invalid"), "detail": str(detail)}
+        )
 
 
 def exception_handler(exc, context):

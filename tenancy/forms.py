@@ -77,4 +77,6 @@ class MembershipRoleForm(forms.Form):
 
 class ApiKeyForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=80, help_text=_("Where this key is used."))
-    scope = forms.ChoiceField(label=_("Access"), choices=ApiKey.Scope.choices, initial=ApiKey.Scope.READ)
+    scope = forms.ChoiceField(
+        label=_("Access"), choices=ApiKey.Scope.choices, initial=ApiKey.Scope.READ
+    )

@@ -56,7 +56,6 @@ class TenantScopeMiddleware:
                 api_key_touch(api_key=request.api_key)
             return self.get_response(request)
 
-
     def process_view(self, request, view_func, view_args, view_kwargs):
         resolver = getattr(view_func, "scope_token_resolver", None)
         if resolver is None:

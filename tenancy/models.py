@@ -118,8 +118,12 @@ def role_at_least(role: str, minimum: str) -> bool:
 class Membership(models.Model):
     """A user's seat in an organization (control plane: global, always filtered explicitly)."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(_("role"), max_length=16, choices=Role, default=Role.CSM)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -214,14 +218,16 @@ class Invitation(TenantModel):
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
         constraints = [
-            models.UniqueConstraint(fields=["organization", "token_hash"], name="invitation_unique_token"),
+            models.UniqueConstraint(
+                fields=["organization", "token_hash"], name="invitation_unique_token"
+            ),
             # One open invitation per address and organization.
             models.UniqueConstraint(
                 "organization",
                 Lower("email"),
                 condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
                 name="invitation_unique_open_email",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -229,7 +235,11 @@ class Invitation(TenantModel):
 
     @property
     def is_open(self) -> bool:
-        return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )
 
 
 class AuditEvent(TenantModel):
@@ -254,7 +264,9 @@ class AuditEvent(TenantModel):
         verbose_name_plural = _("audit events")
         indexes = [
             models.Index(fields=["organization", "-created_at"], name="audit_org_created"),
-            models.Index(fields=["organization", "target_type", "target_id"], name="audit_org_target"),
+            models.Index(
+                fields=["organization", "target_type", "target_id"], name="audit_org_target"
+            ),
         ]
 
     def __str__(self) -> str:

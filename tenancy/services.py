@@ -89,9 +89,7 @@ def organization_create(
 
 
 @transaction.atomic
-def organization_update(
-    *, organization: Organization, actor: User, **fields: Any
-) -> Organization:
+def organization_update(*, organization: Organization, actor: User, **fields: Any) -> Organization:
     allowed = {"name", "time_zone", "currency", "locale"}
     unknown = set(fields) - allowed
     if unknown:
@@ -167,7 +165,9 @@ def invitation_create(
 ) -> IssuedInvitation:
     email = email.strip().lower()
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
-        raise ValidationError(_("%(email)s is already a member.") % {"email": email}, code="member_exists")
+        raise ValidationError(
+            _("%(email)s is already a member.") % {"email": email}, code="member_exists"
+        )
     # A new invitation replaces an open one to the same address.
     Invitation.objects.filter(
         organization=organization,

@@ -6,7 +6,9 @@ urlpatterns = [
     path("settings/", views.OrganizationSettingsView.as_view(), name="organization_settings"),
     path("settings/members/", views.MemberListView.as_view(), name="member_list"),
     path(
-        "settings/members/<int:pk>/role/", views.MembershipRoleView.as_view(), name="membership_role"
+        "settings/members/<int:pk>/role/",
+        views.MembershipRoleView.as_view(),
+        name="membership_role",
     ),
     path(
         "settings/members/<int:pk>/remove/",
@@ -20,7 +22,9 @@ urlpatterns = [
     ),
     path("settings/api-keys/", views.ApiKeyListView.as_view(), name="api_key_list"),
     path(
-        "settings/api-keys/<int:pk>/revoke/", views.ApiKeyRevokeView.as_view(), name="api_key_revoke"
+        "settings/api-keys/<int:pk>/revoke/",
+        views.ApiKeyRevokeView.as_view(),
+        name="api_key_revoke",
     ),
     path("settings/audit/", views.AuditLogView.as_view(), name="audit_log"),
     path("organizations/switch/", views.organization_switch, name="organization_switch"),

@@ -156,7 +156,10 @@ class ApiKeyListView(TenantView):
         return render(
             request,
             "tenancy/api_keys.html",
-            {"api_keys": selectors.api_key_list(organization=self.organization), "form": ApiKeyForm()},
+            {
+                "api_keys": selectors.api_key_list(organization=self.organization),
+                "form": ApiKeyForm(),
+            },
         )
 
     def post(self, request):
@@ -220,7 +223,9 @@ def organization_switch(request):
         organization_id = int(request.POST.get("organization", ""))
     except ValueError:
         organization_id = None
-    membership = selectors.membership_get_for_user(user=request.user, organization_id=organization_id)
+    membership = selectors.membership_get_for_user(
+        user=request.user, organization_id=organization_id
+    )
     if membership is None or membership.organization_id != organization_id:
         messages.error(request, _("You are not a member of that organization."))
         return redirect("home")

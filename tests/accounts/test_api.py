@@ -61,11 +61,18 @@ def test_cursor_pagination_walks_every_account_once(org, api):
 
 
 def test_create_account_with_owner_email_is_audited_with_the_key(org, api, write_key, in_scope):
-    owner = MembershipFactory(organization=org, role=Role.CSM, user=UserFactory(email="ana@acme.test"))
+    owner = MembershipFactory(
+        organization=org, role=Role.CSM, user=UserFactory(email="ana@acme.test")
+    )
 
     response = api.post(
         "/api/v1/accounts/",
-        {"name": "Padaria Pão Quente", "external_id": "CRM-1", "owner": "ANA@acme.test", "segment": "smb"},
+        {
+            "name": "Padaria Pão Quente",
+            "external_id": "CRM-1",
+            "owner": "ANA@acme.test",
+            "segment": "smb",
+        },
         format="json",
     )
 
@@ -103,7 +110,9 @@ def test_validation_errors_name_each_field_with_a_stable_code(org, api):
 def test_owner_from_another_organization_is_not_resolved(org, other_org, api):
     MembershipFactory(organization=other_org, user=UserFactory(email="spy@other.test"))
 
-    response = api.post("/api/v1/accounts/", {"name": "X", "owner": "spy@other.test"}, format="json")
+    response = api.post(
+        "/api/v1/accounts/", {"name": "X", "owner": "spy@other.test"}, format="json"
+    )
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "owner"
@@ -114,7 +123,12 @@ def test_contact_is_created_by_account_external_id(org, api, in_scope):
 
     response = api.post(
         "/api/v1/contacts/",
-        {"account": "CRM-42", "name": "João Silva", "email": "Joao@Cliente.com.br", "phone": "(11) 98765-4321"},
+        {
+            "account": "CRM-42",
+            "name": "João Silva",
+            "email": "Joao@Cliente.com.br",
+            "phone": "(11) 98765-4321",
+        },
         format="json",
     )
 
@@ -129,8 +143,12 @@ def test_contact_is_created_by_account_external_id(org, api, in_scope):
 def test_contact_cannot_point_at_another_organizations_account(org, other_org, api, in_scope):
     foreign = AccountFactory(organization=other_org, external_id="THEIRS")
 
-    by_id = api.post("/api/v1/contacts/", {"account": foreign.pk, "name": "X", "email": "x@x.com"}, format="json")
-    by_external = api.post("/api/v1/contacts/", {"account": "THEIRS", "name": "X", "email": "x@x.com"}, format="json")
+    by_id = api.post(
+        "/api/v1/contacts/", {"account": foreign.pk, "name": "X", "email": "x@x.com"}, format="json"
+    )
+    by_external = api.post(
+        "/api/v1/contacts/", {"account": "THEIRS", "name": "X", "email": "x@x.com"}, format="json"
+    )
 
     assert by_id.status_code == 400
     assert by_external.status_code == 400
@@ -146,7 +164,9 @@ def test_contact_cannot_point_at_another_organizations_account(org, other_org, a
 def test_contact_with_bad_phone_and_no_email_is_rejected(org, api):
     account = AccountFactory(organization=org)
 
-    response = api.post("/api/v1/contacts/", {"account": account.pk, "name": "Z", "phone": "12345"}, format="json")
+    response = api.post(
+        "/api/v1/contacts/", {"account": account.pk, "name": "Z", "phone": "12345"}, format="json"
+    )
 
     assert response.status_code == 400
     assert [e["field"] for e in response.json()["errors"]] == ["phone"]
@@ -232,7 +252,9 @@ def test_requests_over_the_key_rate_are_throttled(org, api, monkeypatch):
 
 def test_filters_by_stage_segment_owner_and_search(org, api):
     ana = MembershipFactory(organization=org, user=UserFactory(email="ana@acme.test"))
-    AccountFactory(organization=org, name="Alpha Varejo", stage="renewal", segment="enterprise", owner=ana)
+    AccountFactory(
+        organization=org, name="Alpha Varejo", stage="renewal", segment="enterprise", owner=ana
+    )
     AccountFactory(organization=org, name="Beta Logística", stage="adoption", segment="smb")
 
     def names(query):

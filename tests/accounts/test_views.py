@@ -37,7 +37,9 @@ def test_account_list_query_count_does_not_grow_with_rows(org, browser):
 
 def test_account_list_filters_search_and_sorts(org, browser, csm):
     AccountFactory(organization=org, name="Alpha Varejo", stage="renewal", owner=csm)
-    AccountFactory(organization=org, name="Beta Logística", stage="adoption", segment="enterprise", owner=None)
+    AccountFactory(
+        organization=org, name="Beta Logística", stage="adoption", segment="enterprise", owner=None
+    )
     AccountFactory(organization=org, name="Gama Saúde", stage="adoption", external_id="CRM-9")
 
     def names(query):
@@ -51,7 +53,11 @@ def test_account_list_filters_search_and_sorts(org, browser, csm):
     assert names("owner=none") == ["Beta Logística"]
     assert names("segment=enterprise") == ["Beta Logística"]
     content = browser.get("/accounts/?sort=-name").content.decode()
-    assert content.index("Gama Saúde") < content.index("Beta Logística") < content.index("Alpha Varejo")
+    assert (
+        content.index("Gama Saúde")
+        < content.index("Beta Logística")
+        < content.index("Alpha Varejo")
+    )
 
 
 def test_bad_filter_values_do_not_break_the_page(org, browser):
@@ -75,14 +81,22 @@ def test_empty_state_invites_an_import(org, browser):
 def test_create_account_validates_and_saves(org, browser, csm, in_scope):
     AccountFactory(organization=org, external_id="TAKEN", name="Existing")
 
-    invalid = browser.post("/accounts/new/", {"name": "", "external_id": "TAKEN", "stage": "onboarding"})
+    invalid = browser.post(
+        "/accounts/new/", {"name": "", "external_id": "TAKEN", "stage": "onboarding"}
+    )
     assert invalid.status_code == 400
     assert b"This field is required." in invalid.content
     assert b"already uses this external ID" in invalid.content
 
     valid = browser.post(
         "/accounts/new/",
-        {"name": "Nova Conta", "external_id": "NEW-1", "stage": "onboarding", "owner": csm.pk, "go_live_date": "2026-11-01"},
+        {
+            "name": "Nova Conta",
+            "external_id": "NEW-1",
+            "stage": "onboarding",
+            "owner": csm.pk,
+            "go_live_date": "2026-11-01",
+        },
     )
     assert valid.status_code == 302
     with in_scope(org):
@@ -93,7 +107,9 @@ def test_create_account_validates_and_saves(org, browser, csm, in_scope):
 
 def test_owner_must_be_a_member_of_the_organization(org, other_org, browser, member):
     outsider = member(Role.CSM, organization=other_org)
-    response = browser.post("/accounts/new/", {"name": "X", "stage": "onboarding", "owner": outsider.pk})
+    response = browser.post(
+        "/accounts/new/", {"name": "X", "stage": "onboarding", "owner": outsider.pk}
+    )
     assert response.status_code == 400
     assert b"Select a valid choice" in response.content
 
@@ -103,7 +119,12 @@ def test_edit_changes_stage_and_audits_it(org, browser, in_scope):
 
     response = browser.post(
         f"/accounts/{account.pk}/edit/",
-        {"name": account.name, "external_id": account.external_id, "stage": "adoption", "owner": account.owner_id},
+        {
+            "name": account.name,
+            "external_id": account.external_id,
+            "stage": "adoption",
+            "owner": account.owner_id,
+        },
     )
 
     assert response.status_code == 302
@@ -121,7 +142,12 @@ def test_viewer_reads_but_cannot_change(org, member, client_for, in_scope):
 
     assert viewer.get(f"/accounts/{account.pk}/").status_code == 200
     assert viewer.get("/accounts/new/").status_code == 403
-    assert viewer.post(f"/accounts/{account.pk}/edit/", {"name": "Changed", "stage": "adoption"}).status_code == 403
+    assert (
+        viewer.post(
+            f"/accounts/{account.pk}/edit/", {"name": "Changed", "stage": "adoption"}
+        ).status_code
+        == 403
+    )
     with in_scope(org):
         account.refresh_from_db()
     assert account.name == "Read Only"
@@ -138,14 +164,22 @@ def test_only_managers_delete_accounts(org, browser, member, client_for, in_scop
 
 
 def test_account_360_shows_header_contacts_and_sections(org, browser):
-    contact = ContactFactory(account__organization=org, organization=org, name="Maria Oliveira", is_primary=True)
+    contact = ContactFactory(
+        account__organization=org, organization=org, name="Maria Oliveira", is_primary=True
+    )
 
     response = browser.get(f"/accounts/{contact.account_id}/")
 
     content = response.content.decode()
     assert contact.account.name in content
     assert "Maria Oliveira" in content
-    for section in ('id="health"', 'id="contacts"', 'id="timeline"', 'id="contracts"', 'id="tasks"'):
+    for section in (
+        'id="health"',
+        'id="contacts"',
+        'id="timeline"',
+        'id="contracts"',
+        'id="tasks"',
+    ):
         assert section in content
 
 
@@ -154,14 +188,28 @@ def test_contact_form_normalises_phone_and_rejects_garbage(org, browser, in_scop
 
     bad = browser.post(
         f"/accounts/{account.pk}/contacts/new/",
-        {"name": "Zé", "phone": "12", "role": "user", "locale": "pt-br", "email_consent": "unknown", "whatsapp_consent": "unknown"},
+        {
+            "name": "Zé",
+            "phone": "12",
+            "role": "user",
+            "locale": "pt-br",
+            "email_consent": "unknown",
+            "whatsapp_consent": "unknown",
+        },
     )
     assert bad.status_code == 400
     assert b"is not a phone number" in bad.content or b"not a valid phone" in bad.content
 
     good = browser.post(
         f"/accounts/{account.pk}/contacts/new/",
-        {"name": "Zé", "phone": "11 98765-4321", "role": "user", "locale": "pt-br", "email_consent": "unknown", "whatsapp_consent": "opted_in"},
+        {
+            "name": "Zé",
+            "phone": "11 98765-4321",
+            "role": "user",
+            "locale": "pt-br",
+            "email_consent": "unknown",
+            "whatsapp_consent": "opted_in",
+        },
     )
     assert good.status_code == 302
     with in_scope(org):
@@ -175,11 +223,23 @@ def test_primary_contact_is_unique_per_account(org, browser, in_scope):
 
     browser.post(
         f"/accounts/{first.account_id}/contacts/new/",
-        {"name": "Novo", "email": "novo@x.com", "role": "user", "locale": "en", "is_primary": "on", "email_consent": "unknown", "whatsapp_consent": "unknown"},
+        {
+            "name": "Novo",
+            "email": "novo@x.com",
+            "role": "user",
+            "locale": "en",
+            "is_primary": "on",
+            "email_consent": "unknown",
+            "whatsapp_consent": "unknown",
+        },
     )
 
     with in_scope(org):
-        primaries = list(Contact.objects.filter(account_id=first.account_id, is_primary=True).values_list("name", flat=True))
+        primaries = list(
+            Contact.objects.filter(account_id=first.account_id, is_primary=True).values_list(
+                "name", flat=True
+            )
+        )
     assert primaries == ["Novo"]
 
 

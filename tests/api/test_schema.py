@@ -1,7 +1,6 @@
 """The OpenAPI schema is the integrations' contract: it is committed (openapi.yaml, written by
 `make schema`) and this test fails when the code drifts from it."""
 
-
 from django.core.management import call_command
 
 from tests.snapshots import SNAPSHOT_PATH
@@ -12,7 +11,9 @@ SNAPSHOT = SNAPSHOT_PATH
 def test_committed_schema_matches_the_code(tmp_path):
     generated = tmp_path / "openapi.yaml"
     call_command("spectacular", "--file", str(generated), "--validate", "--fail-on-warn")
-    assert generated.read_text() == SNAPSHOT.read_text(), "API changed: run `make schema` and commit openapi.yaml"
+    assert generated.read_text() == SNAPSHOT.read_text(), (
+        "API changed: run `make schema` and commit openapi.yaml"
+    )
 
 
 def test_schema_and_docs_are_served_offline(client, db):

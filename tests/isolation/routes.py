@@ -117,8 +117,6 @@ def unclassified_routes() -> list[Route]:
     for route in all_routes():
         if is_public(route) or route.name in NON_OBJECT_KWARG_ROUTES:
             continue
-        if not route.name:
-            result.append(route)
-        elif route.kwargs and (route.kwargs != ("pk",) or route.model is None):
+        if not route.name or (route.kwargs and (route.kwargs != ("pk",) or route.model is None)):
             result.append(route)
     return result

@@ -63,7 +63,13 @@ def test_every_object_route_model_has_a_factory():
 
 def test_enumeration_finds_the_known_routes():
     names = {route.name for route in object_routes()}
-    assert {"account_detail", "contact_edit", "api_key_revoke", "api:account-detail", "api:contact-detail"} <= names
+    assert {
+        "account_detail",
+        "contact_edit",
+        "api_key_revoke",
+        "api:account-detail",
+        "api:contact-detail",
+    } <= names
     assert {"account_list", "api:account-list", "api:me"} <= {r.name for r in collection_routes()}
 
 
@@ -88,7 +94,9 @@ def _request(client, method, url, is_api):
         return getattr(client, method.lower())(url)
     if method == "POST":
         return client.post(url, WRITE_PAYLOAD)
-    return getattr(client, method.lower())(url, data="name=hijacked", content_type="application/x-www-form-urlencoded")
+    return getattr(client, method.lower())(
+        url, data="name=hijacked", content_type="application/x-www-form-urlencoded"
+    )
 
 
 def _snapshot(in_scope, obj):
@@ -101,9 +109,13 @@ def _object_cases():
     cases = []
     for route in object_routes():
         for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
-            cases.append(pytest.param(route, method, "session", id=f"{route.name}-{method}-session"))
+            cases.append(
+                pytest.param(route, method, "session", id=f"{route.name}-{method}-session")
+            )
             if route.is_api:
-                cases.append(pytest.param(route, method, "api_key", id=f"{route.name}-{method}-key"))
+                cases.append(
+                    pytest.param(route, method, "api_key", id=f"{route.name}-{method}-key")
+                )
     return cases
 
 
@@ -137,12 +149,16 @@ def test_other_tenant_object_is_not_found(route, method, credential, org, intrud
 
 @pytest.fixture
 def tenant_a_data(org):
-    account = AccountFactory(organization=org, name="Zeta Leak Account", external_id="LEAK-EXT-0001")
+    account = AccountFactory(
+        organization=org, name="Zeta Leak Account", external_id="LEAK-EXT-0001"
+    )
     ContactFactory(account=account, email="leak-contact@secret.example")
     ApiKeyFactory(organization=org, name="Leak Integration Key")
     InvitationFactory(organization=org, email="leak-invitee@secret.example")
     MembershipFactory(organization=org, user=UserFactory(email="leak-member@secret.example"))
-    AuditEventFactory(organization=org, action="leak.audit.action", target_label="Zeta Leak Account")
+    AuditEventFactory(
+        organization=org, action="leak.audit.action", target_label="Zeta Leak Account"
+    )
     return account
 
 
@@ -187,5 +203,7 @@ def test_out_of_range_ids_are_not_found(pk, org, member, client_for, api_client_
     assert browser.get(f"/accounts/{pk}/").status_code == 404
     assert api.get(f"/api/v1/accounts/{pk}/").status_code == 404
     assert api.get(f"/api/v1/contacts/?account={pk}").status_code == 400
-    response = api.post("/api/v1/contacts/", {"account": int(pk), "name": "X", "email": "x@x.com"}, format="json")
+    response = api.post(
+        "/api/v1/contacts/", {"account": int(pk), "name": "X", "email": "x@x.com"}, format="json"
+    )
     assert response.status_code == 400

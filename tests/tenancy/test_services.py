@@ -6,7 +6,10 @@ from django_scopes import ScopeError
 from accounts.models import Account
 from tenancy import services
 from tenancy.models import ApiKey, AuditEvent, Invitation, Membership, Role
-from tenancy.selectors import api_key_get_for_authentication_unscoped, invitation_get_by_token_unscoped
+from tenancy.selectors import (
+    api_key_get_for_authentication_unscoped,
+    invitation_get_by_token_unscoped,
+)
 from tests.tenancy.factories import MembershipFactory, UserFactory
 
 
@@ -34,7 +37,9 @@ def test_tenant_queries_outside_a_scope_fail_closed(org):
 def test_last_owner_cannot_be_demoted_or_removed(org, member, in_scope):
     owner = member(Role.OWNER)
     with in_scope(org), pytest.raises(ValidationError) as demote:
-        services.membership_change_role(organization=org, membership=owner, role=Role.ADMIN, actor=owner.user)
+        services.membership_change_role(
+            organization=org, membership=owner, role=Role.ADMIN, actor=owner.user
+        )
     assert demote.value.code == "last_owner"
     with in_scope(org), pytest.raises(ValidationError):
         services.membership_remove(organization=org, membership=owner, actor=owner.user)
@@ -45,24 +50,36 @@ def test_role_change_is_audited_with_before_and_after(org, member, in_scope):
     csm = member(Role.CSM)
 
     with in_scope(org):
-        services.membership_change_role(organization=org, membership=csm, role=Role.MANAGER, actor=admin.user)
+        services.membership_change_role(
+            organization=org, membership=csm, role=Role.MANAGER, actor=admin.user
+        )
         event = AuditEvent.objects.get(action="member.role_changed")
 
-    assert (event.before, event.after, event.actor) == ({"role": "csm"}, {"role": "manager"}, admin.user)
+    assert (event.before, event.after, event.actor) == (
+        {"role": "csm"},
+        {"role": "manager"},
+        admin.user,
+    )
 
 
 def test_membership_of_another_org_is_refused(org, other_org, member, in_scope):
     admin = member(Role.ADMIN)
     foreign = member(Role.CSM, organization=other_org)
     with in_scope(org), pytest.raises(Exception, match="another organization"):
-        services.membership_change_role(organization=org, membership=foreign, role=Role.ADMIN, actor=admin.user)
+        services.membership_change_role(
+            organization=org, membership=foreign, role=Role.ADMIN, actor=admin.user
+        )
 
 
-def test_invitation_is_emailed_once_with_a_working_link(org, member, in_scope, django_capture_on_commit_callbacks):
+def test_invitation_is_emailed_once_with_a_working_link(
+    org, member, in_scope, django_capture_on_commit_callbacks
+):
     admin = member(Role.ADMIN)
 
     with in_scope(org), django_capture_on_commit_callbacks(execute=True):
-        issued = services.invitation_create(organization=org, email="New@Person.com", role=Role.CSM, actor=admin.user)
+        issued = services.invitation_create(
+            organization=org, email="New@Person.com", role=Role.CSM, actor=admin.user
+        )
 
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["new@person.com"]
@@ -70,17 +87,28 @@ def test_invitation_is_emailed_once_with_a_working_link(org, member, in_scope, d
     assert issued.invitation.token_hash != issued.token
     # a redelivered task does not send it again
     with in_scope(org):
-        assert services.invitation_send(organization=org, invitation_id=issued.invitation.pk, token=issued.token) is False
+        assert (
+            services.invitation_send(
+                organization=org, invitation_id=issued.invitation.pk, token=issued.token
+            )
+            is False
+        )
     assert len(mail.outbox) == 1
 
 
 def test_reinviting_replaces_the_open_invitation(org, member, in_scope):
     admin = member(Role.ADMIN)
     with in_scope(org):
-        first = services.invitation_create(organization=org, email="x@y.com", role=Role.CSM, actor=admin.user)
-        services.invitation_create(organization=org, email="X@y.com", role=Role.MANAGER, actor=admin.user)
+        first = services.invitation_create(
+            organization=org, email="x@y.com", role=Role.CSM, actor=admin.user
+        )
+        services.invitation_create(
+            organization=org, email="X@y.com", role=Role.MANAGER, actor=admin.user
+        )
         first.invitation.refresh_from_db()
-        open_roles = list(Invitation.objects.filter(revoked_at__isnull=True).values_list("role", flat=True))
+        open_roles = list(
+            Invitation.objects.filter(revoked_at__isnull=True).values_list("role", flat=True)
+        )
     assert first.invitation.revoked_at is not None
     assert open_roles == ["manager"]
 
@@ -89,14 +117,18 @@ def test_inviting_an_existing_member_is_refused(org, member, in_scope):
     admin = member(Role.ADMIN)
     existing = member(Role.CSM)
     with in_scope(org), pytest.raises(ValidationError) as error:
-        services.invitation_create(organization=org, email=existing.user.email, role=Role.CSM, actor=admin.user)
+        services.invitation_create(
+            organization=org, email=existing.user.email, role=Role.CSM, actor=admin.user
+        )
     assert error.value.code == "member_exists"
 
 
 def test_accepting_requires_the_invited_address(org, member, in_scope):
     admin = member(Role.ADMIN)
     with in_scope(org):
-        issued = services.invitation_create(organization=org, email="right@x.com", role=Role.MANAGER, actor=admin.user)
+        issued = services.invitation_create(
+            organization=org, email="right@x.com", role=Role.MANAGER, actor=admin.user
+        )
     invitation = invitation_get_by_token_unscoped(token=issued.token)
 
     with in_scope(org), pytest.raises(ValidationError) as wrong:
@@ -104,7 +136,9 @@ def test_accepting_requires_the_invited_address(org, member, in_scope):
     assert wrong.value.code == "invitation_wrong_user"
 
     with in_scope(org):
-        membership = services.invitation_accept(invitation=invitation, user=UserFactory(email="right@x.com"))
+        membership = services.invitation_accept(
+            invitation=invitation, user=UserFactory(email="right@x.com")
+        )
     assert membership.role == Role.MANAGER
     with in_scope(org), pytest.raises(ValidationError):
         services.invitation_accept(invitation=invitation, user=membership.user)
@@ -112,7 +146,9 @@ def test_accepting_requires_the_invited_address(org, member, in_scope):
 
 def test_api_key_is_stored_hashed_and_found_by_its_secret(org, in_scope):
     with in_scope(org):
-        issued = services.api_key_create(organization=org, name="CRM sync", scope="write", actor=None)
+        issued = services.api_key_create(
+            organization=org, name="CRM sync", scope="write", actor=None
+        )
 
     stored = issued.api_key
     assert issued.key.startswith(f"jor_{stored.prefix}_")
@@ -125,7 +161,9 @@ def test_api_key_is_stored_hashed_and_found_by_its_secret(org, in_scope):
 def test_revoking_a_key_disables_it_and_is_audited(org, member, in_scope):
     admin = member(Role.ADMIN)
     with in_scope(org):
-        issued = services.api_key_create(organization=org, name="Old", scope="read", actor=admin.user)
+        issued = services.api_key_create(
+            organization=org, name="Old", scope="read", actor=admin.user
+        )
         services.api_key_revoke(organization=org, api_key=issued.api_key, actor=admin.user)
         actions = list(AuditEvent.objects.order_by("id").values_list("action", flat=True))
     assert api_key_get_for_authentication_unscoped(raw_key=issued.key) is None
@@ -137,4 +175,6 @@ def test_multiple_memberships_per_user(org, other_org):
     user = UserFactory()
     MembershipFactory(organization=org, user=user, role=Role.CSM)
     MembershipFactory(organization=other_org, user=user, role=Role.VIEWER)
-    assert set(Membership.objects.filter(user=user).values_list("organization__slug", flat=True)) == {"acme", "other"}
+    assert set(
+        Membership.objects.filter(user=user).values_list("organization__slug", flat=True)
+    ) == {"acme", "other"}

@@ -8,7 +8,16 @@ from django_scopes import ScopeError
 
 from tenancy.models import Organization
 
-PROJECT_APPS = {"tenancy", "accounts", "outreach", "surveys", "renewals", "healthscore", "lifecycle", "dashboards"}
+PROJECT_APPS = {
+    "tenancy",
+    "accounts",
+    "outreach",
+    "surveys",
+    "renewals",
+    "healthscore",
+    "lifecycle",
+    "dashboards",
+}
 
 # Control plane: how a request finds its organization (DESIGN.md, Scale).
 GLOBAL_MODELS = {"tenancy.User", "tenancy.Organization", "tenancy.Membership"}
@@ -24,7 +33,12 @@ def tenant_models():
 
 def test_there_are_tenant_models_to_check():
     labels = {model._meta.label for model in tenant_models()}
-    assert {"accounts.Account", "accounts.Contact", "tenancy.ApiKey", "tenancy.AuditEvent"} <= labels
+    assert {
+        "accounts.Account",
+        "accounts.Contact",
+        "tenancy.ApiKey",
+        "tenancy.AuditEvent",
+    } <= labels
 
 
 @pytest.mark.parametrize("model", tenant_models(), ids=lambda m: m._meta.label)
@@ -58,7 +72,10 @@ def _leading_field(entry):
 def test_tenant_model_constraints_and_indexes_start_with_organization(model):
     offenders = []
     for constraint in model._meta.constraints:
-        if isinstance(constraint, models.UniqueConstraint) and _leading_field(constraint) != "organization":
+        if (
+            isinstance(constraint, models.UniqueConstraint)
+            and _leading_field(constraint) != "organization"
+        ):
             offenders.append(constraint.name)
     for index in model._meta.indexes:
         if _leading_field(index) not in ("organization", "organization_id"):
@@ -67,7 +84,3 @@ def test_tenant_model_constraints_and_indexes_start_with_organization(model):
         if field.unique and not field.primary_key:
             offenders.append(f"{field.name} (unique=True: make it unique per organization)")
     assert offenders == []
-
-
-def test_global_models_are_only_the_control_plane():
-    assert GLOBAL_MODELS == {"tenancy.User", "tenancy.Organization", "tenancy.Membership"}

@@ -31,7 +31,12 @@ def test_signup_creates_the_organization_with_the_user_as_owner(client, db):
 def test_signup_without_company_name_is_refused(client, db):
     response = client.post(
         "/auth/signup/",
-        {"email": "a@b.com", "password1": "uma-senha-bem-longa-42", "password2": "uma-senha-bem-longa-42", "name": "A"},
+        {
+            "email": "a@b.com",
+            "password1": "uma-senha-bem-longa-42",
+            "password2": "uma-senha-bem-longa-42",
+            "name": "A",
+        },
     )
     assert response.status_code == 200
     assert b"company" in response.content
@@ -77,11 +82,15 @@ def test_settings_pages_are_for_admins(role, org, member, client_for):
         assert browser.get(path).status_code == 403
 
 
-def test_invite_accept_flow_for_a_new_person(org, member, client_for, client, django_capture_on_commit_callbacks):
+def test_invite_accept_flow_for_a_new_person(
+    org, member, client_for, client, django_capture_on_commit_callbacks
+):
     admin = client_for(member(Role.ADMIN))
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin.post("/settings/members/", {"email": "nova@acme.com", "role": Role.MANAGER})
+        response = admin.post(
+            "/settings/members/", {"email": "nova@acme.com", "role": Role.MANAGER}
+        )
     assert response.status_code == 302
     link = re.search(r"/invitations/[\w-]+/", mail.outbox[0].body).group(0)
 
@@ -89,7 +98,12 @@ def test_invite_accept_flow_for_a_new_person(org, member, client_for, client, dj
     assert b"Join Acme Software" in client.get(link).content
     client.post(
         "/auth/signup/",
-        {"email": "nova@acme.com", "password1": "uma-senha-bem-longa-42", "password2": "uma-senha-bem-longa-42", "name": "Nova"},
+        {
+            "email": "nova@acme.com",
+            "password1": "uma-senha-bem-longa-42",
+            "password2": "uma-senha-bem-longa-42",
+            "name": "Nova",
+        },
     )
     response = client.post(link)
     assert response.status_code == 302
@@ -141,7 +155,8 @@ def test_audit_log_lists_member_changes(org, member, client_for, in_scope):
 def test_organization_settings_validate_currency(org, member, client_for):
     browser = client_for(member(Role.OWNER))
     response = browser.post(
-        "/settings/", {"name": "Acme", "time_zone": "America/Sao_Paulo", "currency": "R$", "locale": "pt-br"}
+        "/settings/",
+        {"name": "Acme", "time_zone": "America/Sao_Paulo", "currency": "R$", "locale": "pt-br"},
     )
     assert response.status_code == 400
     assert b"three-letter" in response.content
