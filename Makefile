@@ -78,9 +78,10 @@ fmt: install
 schema: install
 	$(DEV) $(PY) manage.py spectacular --file openapi.yaml --validate
 
+# Benchmarks run on the throwaway PostgreSQL of .ci/services.sh unless DATABASE_URL is set.
 bench: install
-	@if [ -f bench/__main__.py ]; then $(PY) -m bench $(ARGS); \
-	else echo "No benchmarks yet (bench/__main__.py does not exist)."; fi
+	@if [ -z "$$DATABASE_URL" ]; then source .ci/services.sh && ci_services_start; fi; \
+	$(DEV) $(PY) manage.py migrate -v0 && $(DEV) $(PY) -m bench $(ARGS)
 
 messages: install
 	$(DEV) $(PY) manage.py makemessages -l pt_BR --ignore=.venv --ignore=var

@@ -1,13 +1,17 @@
-"""Accounts (the vendor's customers) and their contacts.
+"""Accounts (the vendor's customers), their contacts, and background CSV imports.
 
 Tenant rows: every query runs inside the organization scope (tenancy.models.TenantModel).
 `external_id` is the integration key, unique per organization when set. Phones are E.164.
 Consent is per channel with the time it was given or withdrawn (LGPD): an opted-out contact
-is never messaged.
+is never messaged. An ImportJob holds an uploaded file only until a worker has imported it
+(accounts/import_jobs.py).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -138,3 +142,81 @@ class Contact(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ImportKind(models.TextChoices):
+    ACCOUNTS = "accounts", _("Accounts")
+    CONTACTS = "contacts", _("Contacts")
+
+
+class ImportJob(TenantModel):
+    """A CSV import run by a worker; its life cycle is accounts/import_jobs.py's contract.
+
+    `content` is the uploaded file, kept in the database so a worker on another host can read
+    it, and emptied once the job is done or failed. `report` is the serialized ImportReport.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    # The worker's hard time limit (accounts.tasks.import_job_run_task). Celery kills a task
+    # that reaches it, so a job still running well past it has lost its worker.
+    TIME_LIMIT = timedelta(minutes=15)
+    STALE_AFTER = TIME_LIMIT + timedelta(minutes=1)
+
+    kind = models.CharField(_("kind"), max_length=16, choices=ImportKind)
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    content = models.BinaryField(default=b"", editable=False)
+    # The uploader's language when the job was created: row messages are written in it.
+    language = models.CharField(max_length=16, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_checked = models.PositiveIntegerField(_("rows checked"), default=0)
+    report = models.JSONField(null=True, blank=True, editable=False)
+    error_message = models.CharField(max_length=500, blank=True)
+    # Claims so far: a job whose worker died is claimed again at most once (import_jobs.py).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "id"], name="importjob_unique_org_id"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="importjob_org_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.file_name} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def is_stalled(self) -> bool:
+        """Running for longer than any worker may run it: its worker died (see STALE_AFTER)."""
+        return (
+            self.status == self.Status.RUNNING
+            and self.started_at is not None
+            and self.started_at < timezone.now() - self.STALE_AFTER
+        )
+
+    @property
+    def is_saving(self) -> bool:
+        """Every row is checked; the one write transaction is under way."""
+        return self.status == self.Status.RUNNING and 0 < self.rows_total <= self.rows_checked

@@ -1,4 +1,4 @@
-"""Reads of the accounts app: the account list (search, filters, sort) and the 360 view."""
+"""Reads of the accounts app: the account list (search, filters, sort), the 360 view, imports."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from accounts.models import Account, Contact
+from accounts.models import Account, Contact, ImportJob
 from tenancy.ids import id_parse
 from tenancy.models import Membership, Organization
 
@@ -106,3 +106,13 @@ def account_stage_counts(*, organization: Organization) -> dict[str, int]:
         .order_by()
     )
     return {row["stage"]: row["total"] for row in rows}
+
+
+def import_job_list_recent(*, organization: Organization, limit: int = 10) -> list[ImportJob]:
+    """The latest background imports, without their stored file or report (both may be MBs)."""
+    return list(
+        ImportJob.objects.filter(organization=organization)
+        .defer("content", "report")
+        .select_related("created_by")
+        .order_by("-created_at", "-id")[:limit]
+    )

@@ -11,6 +11,7 @@ urlpatterns = [
         csv_views.AccountImportSampleView.as_view(),
         name="account_import_sample",
     ),
+    path("imports/<int:pk>/", csv_views.ImportJobDetailView.as_view(), name="import_job_detail"),
     path("accounts/new/", views.AccountCreateView.as_view(), name="account_create"),
     path("accounts/<int:pk>/", views.AccountDetailView.as_view(), name="account_detail"),
     path("accounts/<int:pk>/edit/", views.AccountEditView.as_view(), name="account_edit"),

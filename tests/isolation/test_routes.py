@@ -16,9 +16,9 @@ from django.core import mail
 from django.forms.models import model_to_dict
 from django.urls import reverse
 
-from accounts.models import Account, Contact
+from accounts.models import Account, Contact, ImportJob
 from tenancy.models import ApiKey, AuditEvent, Invitation, Membership, Role
-from tests.accounts.factories import AccountFactory, ContactFactory
+from tests.accounts.factories import AccountFactory, ContactFactory, ImportJobFactory
 from tests.isolation.routes import collection_routes, object_routes, unclassified_routes
 from tests.tenancy.factories import (
     ApiKeyFactory,
@@ -34,6 +34,7 @@ FACTORIES = {
     ApiKey: ApiKeyFactory,
     Invitation: InvitationFactory,
     Membership: MembershipFactory,
+    ImportJob: ImportJobFactory,
 }
 MISSING_PK = 987654321
 WRITE_PAYLOAD = {"name": "hijacked", "role": Role.OWNER, "email": "hijack@example.com"}
@@ -45,6 +46,7 @@ MARKERS = [
     "leak-invitee@secret.example",
     "leak-member@secret.example",
     "leak.audit.action",
+    "leak-import-file.csv",
 ]
 
 
@@ -159,6 +161,7 @@ def tenant_a_data(org):
     AuditEventFactory(
         organization=org, action="leak.audit.action", target_label="Zeta Leak Account"
     )
+    ImportJobFactory(organization=org, file_name="leak-import-file.csv")
     return account
 
 
