@@ -23,6 +23,7 @@ class AccountForm(forms.ModelForm):
         self.organization = organization
         self.fields["owner"].queryset = owner_choices(organization=organization)
         self.fields["owner"].empty_label = _("— Unassigned —")
+        self.fields["segment"].choices = [("", _("— None —")), *Segment.choices]
 
     def clean_external_id(self):
         value = self.cleaned_data["external_id"].strip()

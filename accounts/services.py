@@ -24,7 +24,6 @@ CONTACT_FIELDS = {
     "email_consent",
     "whatsapp_consent",
 }
-AUDITED_ACCOUNT_FIELDS = ("stage", "owner_id")
 
 
 def _check_owner(organization: Organization, owner) -> None:
@@ -33,7 +32,11 @@ def _check_owner(organization: Organization, owner) -> None:
 
 
 def _audit_snapshot(account: Account) -> dict[str, Any]:
-    return {field: getattr(account, field) for field in AUDITED_ACCOUNT_FIELDS}
+    """What the audit log shows: the stage and the owner's email (readable, unlike an id)."""
+    return {
+        "stage": account.stage,
+        "owner": account.owner.user.email if account.owner_id else None,
+    }
 
 
 @transaction.atomic

@@ -8,6 +8,8 @@ from tenancy.models import TIME_ZONE_CHOICES, ApiKey, Organization, Role
 class SignupOrganizationForm(forms.Form):
     """Extra fields on allauth's signup: the person's name and their organization."""
 
+    field_order = ["name", "organization_name", "email", "password1", "password2"]
+
     name = forms.CharField(label=_("Your name"), max_length=150)
     organization_name = forms.CharField(
         label=_("Company name"),
@@ -44,7 +46,7 @@ class SignupOrganizationForm(forms.Form):
 
 
 class OrganizationForm(forms.ModelForm):
-    time_zone = forms.ChoiceField(label=_("time zone"), choices=TIME_ZONE_CHOICES)
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
 
     class Meta:
         model = Organization
