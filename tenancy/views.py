@@ -20,7 +20,7 @@ from tenancy.forms import (
 )
 from tenancy.middleware import activate_organization, scope_from_token
 from tenancy.models import ApiKey, Invitation, Membership, Role
-from tenancy.views_base import TenantObjectMixin, TenantView
+from tenancy.views_base import TenantActionView, TenantView
 
 
 class OrganizationSettingsView(TenantView):
@@ -82,15 +82,12 @@ class MemberListView(TenantView):
         return render(request, "tenancy/members.html", self._context(form), status=400)
 
 
-class MembershipRoleView(TenantObjectMixin, TenantView):
+class MembershipRoleView(TenantActionView):
     model = Membership
     read_role = Role.ADMIN
     write_role = Role.ADMIN
     select_related = ("user",)
-
-    def get(self, request, pk):
-        self.get_object()
-        return redirect("member_list")
+    back_to = "member_list"
 
     def post(self, request, pk):
         membership = self.get_object()
@@ -130,14 +127,11 @@ class MembershipRemoveView(MembershipRoleView):
         return redirect("member_list")
 
 
-class InvitationRevokeView(TenantObjectMixin, TenantView):
+class InvitationRevokeView(TenantActionView):
     model = Invitation
     read_role = Role.ADMIN
     write_role = Role.ADMIN
-
-    def get(self, request, pk):
-        self.get_object()
-        return redirect("member_list")
+    back_to = "member_list"
 
     def post(self, request, pk):
         invitation = self.get_object()
@@ -189,14 +183,11 @@ class ApiKeyListView(TenantView):
         )
 
 
-class ApiKeyRevokeView(TenantObjectMixin, TenantView):
+class ApiKeyRevokeView(TenantActionView):
     model = ApiKey
     read_role = Role.ADMIN
     write_role = Role.ADMIN
-
-    def get(self, request, pk):
-        self.get_object()
-        return redirect("api_key_list")
+    back_to = "api_key_list"
 
     def post(self, request, pk):
         api_key = self.get_object()

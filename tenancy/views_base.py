@@ -56,3 +56,14 @@ class TenantObjectMixin:
             return self.get_queryset().get(pk=pk)
         except self.model.DoesNotExist:
             raise Http404 from None
+
+
+class TenantActionView(TenantObjectMixin, TenantView):
+    """A POST-only action on one object (revoke, remove…). A GET looks the object up (so a
+    foreign id is still a 404) and goes back to `back_to`."""
+
+    back_to = "home"
+
+    def get(self, request, pk):
+        self.get_object()
+        return redirect(self.back_to)
