@@ -34,7 +34,7 @@ help:
 	@echo "make run        install, migrate, seed the demo, start web on 127.0.0.1:\$$PORT (default 8000) + worker with beat"
 	@echo "make test       run the test suite (extra pytest arguments: make test ARGS='-k invitation -x')"
 	@echo "make e2e        browser tests in the system Chromium (E2E=1)"
-	@echo "make lint       ruff check, ruff format --check, makemigrations --check"
+	@echo "make lint       ruff check, ruff format --check, makemigrations --check, mypy"
 	@echo "make fmt        ruff format + ruff check --fix"
 	@echo "make schema     write openapi.yaml (validated)"
 	@echo "make messages   update and compile the pt_BR translations"
@@ -69,6 +69,7 @@ lint: install
 	$(VENV)/bin/ruff check . || rc=1; \
 	$(VENV)/bin/ruff format --check . || rc=1; \
 	$(DEV) $(PY) manage.py makemigrations --check --dry-run || rc=1; \
+	$(DEV) $(VENV)/bin/mypy || rc=1; \
 	exit $$rc
 
 fmt: install

@@ -35,7 +35,7 @@ def _audit_snapshot(account: Account) -> dict[str, Any]:
     """What the audit log shows: the stage and the owner's email (readable, unlike an id)."""
     return {
         "stage": account.stage,
-        "owner": account.owner.user.email if account.owner_id else None,
+        "owner": account.owner.user.email if account.owner is not None else None,
     }
 
 
