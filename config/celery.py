@@ -15,6 +15,12 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    # Idempotency keys are honoured for 24 hours; drop older ones hourly.
+    "idempotency-records-purge": {
+        "task": "tenancy.tasks.idempotency_records_purge_task",
+        "schedule": crontab(minute=7),
+        "options": {"expires": 50 * 60},
+    },
     # Drop invitations that expired more than 30 days ago; hourly is plenty.
     "invitations-purge-expired": {
         "task": "tenancy.tasks.invitations_purge_expired_task",

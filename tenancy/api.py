@@ -17,6 +17,7 @@ from rest_framework import mixins, serializers, views, viewsets
 from rest_framework.response import Response
 
 from tenancy.api_auth import TenantRolePermission
+from tenancy.idempotency import IdempotentCreateMixin
 from tenancy.ids import id_parse
 from tenancy.models import ApiKey, Organization, Role
 
@@ -82,6 +83,7 @@ class TenantViewSet(TenantAPIView, viewsets.GenericViewSet):
 
 
 class TenantModelViewSet(
+    IdempotentCreateMixin,
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
     mixins.RetrieveModelMixin,

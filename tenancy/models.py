@@ -22,6 +22,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz]
@@ -106,7 +107,7 @@ class Role(models.TextChoices):
     CSM = "csm", _("CSM")
     MANAGER = "manager", _("Manager")
     ADMIN = "admin", _("Admin")
-    OWNER = "owner", _("Owner")
+    OWNER = "owner", pgettext_lazy("role", "Owner")
 
 
 ROLE_RANK = {Role.VIEWER: 0, Role.CSM: 1, Role.MANAGER: 2, Role.ADMIN: 3, Role.OWNER: 4}
@@ -272,3 +273,25 @@ class AuditEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type}:{self.target_id}"
+
+
+class IdempotencyRecord(TenantModel):
+    """A POST answered under an `Idempotency-Key`: a retry with the same key and body gets
+    the stored answer instead of creating twice. Kept 24 hours (purged by beat)."""
+
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="idempotency_unique_key"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "created_at"], name="idempotency_org_created")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -58,3 +58,15 @@ def invitations_purge_expired_task() -> int:
             ).delete()
             deleted += count
     return deleted
+
+
+@shared_task(time_limit=300, soft_time_limit=280)
+def idempotency_records_purge_task() -> int:
+    """Forget idempotency keys older than 24 hours, one organization at a time."""
+    from tenancy.idempotency import idempotency_records_purge
+
+    deleted = 0
+    for organization in Organization.objects.only("id").iterator():
+        with scope(organization=organization):
+            deleted += idempotency_records_purge(organization=organization)
+    return deleted
