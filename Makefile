@@ -85,5 +85,5 @@ bench: install
 	$(DEV) $(PY) manage.py migrate -v0 && $(DEV) $(PY) -m bench $(ARGS)
 
 messages: install
-	$(DEV) $(PY) manage.py makemessages -l pt_BR --ignore=.venv --ignore=var
+	$(DEV) $(PY) manage.py makemessages -l pt_BR --ignore=.venv --ignore=var --ignore=static --ignore=tests --ignore=bench --no-obsolete
 	$(DEV) $(PY) manage.py compilemessages -l pt_BR --ignore=.venv --ignore=var

@@ -189,7 +189,7 @@ class AccountFilter(django_filters.FilterSet):
     def search(self, queryset, name, value):
         from django.db.models import Q
 
-        return queryset.filter(Q(name__icontains=value) | Q(external_id__iexact=value))
+        return queryset.filter(Q(name__icontains=value) | Q(external_id=value))
 
 
 class ContactFilter(django_filters.FilterSet):

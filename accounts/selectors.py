@@ -40,7 +40,7 @@ def account_list(
     queryset = Account.objects.filter(organization=organization).select_related("owner__user")
     if filters.q:
         term = filters.q.strip()
-        queryset = queryset.filter(Q(name__icontains=term) | Q(external_id__iexact=term))
+        queryset = queryset.filter(Q(name__icontains=term) | Q(external_id=term))
     if filters.unowned:
         queryset = queryset.filter(owner__isnull=True)
     elif filters.owner is not None:
