@@ -64,10 +64,23 @@ class AccountSerializer(serializers.ModelSerializer):
             "stage",
             "stage_entered_at",
             "churned_at",
+            "health_score",
+            "health_band",
+            "arr_cents",
+            "renewal_date",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["stage_entered_at", "churned_at", "created_at", "updated_at"]
+        read_only_fields = [
+            "stage_entered_at",
+            "churned_at",
+            "health_score",
+            "health_band",
+            "arr_cents",
+            "renewal_date",
+            "created_at",
+            "updated_at",
+        ]
 
     def validate_external_id(self, value):
         value = value.strip()
@@ -271,3 +284,9 @@ class ContactViewSet(TenantModelViewSet):
 
     def perform_destroy(self, instance):
         services.contact_delete(organization=self.organization, contact=instance, actor=self.actor)
+
+
+ROUTES = [
+    ("accounts", AccountViewSet, "account"),
+    ("contacts", ContactViewSet, "contact"),
+]

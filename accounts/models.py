@@ -36,7 +36,20 @@ class Segment(models.TextChoices):
     STRATEGIC = "strategic", _("Strategic")
 
 
+class HealthBand(models.TextChoices):
+    GREEN = "green", _("Green")
+    YELLOW = "yellow", _("Yellow")
+    RED = "red", _("Red")
+
+
 class Account(TenantModel):
+    """A customer of the tenant.
+
+    `health_*` are written by healthscore's recompute and `arr_cents`/`renewal_date` by
+    renewals (higher apps may write a lower app's columns; these copies let the account list,
+    board and at-risk views filter and sort without joining upward).
+    """
+
     name = models.CharField(_("name"), max_length=200)
     external_id = models.CharField(
         _("external ID"),
@@ -58,6 +71,11 @@ class Account(TenantModel):
     stage = models.CharField(_("stage"), max_length=16, choices=Stage, default=Stage.ONBOARDING)
     stage_entered_at = models.DateTimeField(_("in stage since"), default=timezone.now)
     churned_at = models.DateTimeField(_("churned at"), null=True, blank=True)
+    health_score = models.PositiveSmallIntegerField(_("health score"), null=True, blank=True)
+    health_band = models.CharField(_("health"), max_length=8, choices=HealthBand, blank=True)
+    health_computed_at = models.DateTimeField(null=True, blank=True)
+    arr_cents = models.BigIntegerField(_("ARR"), default=0)
+    renewal_date = models.DateField(_("renewal date"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -80,6 +98,10 @@ class Account(TenantModel):
             models.Index(fields=["organization", "segment", "name"], name="account_org_segment"),
             models.Index(fields=["organization", "go_live_date", "id"], name="account_org_golive"),
             models.Index(fields=["organization", "updated_at", "id"], name="account_org_updated"),
+            models.Index(fields=["organization", "health_band", "name"], name="account_org_band"),
+            models.Index(fields=["organization", "health_score", "id"], name="account_org_score"),
+            models.Index(fields=["organization", "arr_cents", "id"], name="account_org_arr"),
+            models.Index(fields=["organization", "renewal_date", "id"], name="account_org_renewal"),
         ]
 
     def __str__(self) -> str:

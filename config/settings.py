@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "tenancy",
     "accounts",
+    "renewals",
+    "healthscore",
 ]
 
 MIDDLEWARE = [

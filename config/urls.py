@@ -15,4 +15,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("", include("tenancy.urls")),
     path("", include("accounts.urls")),
+    path("", include("renewals.urls")),
+    path("", include("healthscore.urls")),
 ]
