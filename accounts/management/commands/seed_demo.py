@@ -2,6 +2,10 @@
 
 Idempotent (see accounts.demo_data): a second run with the same arguments changes nothing.
 This command is the entry point that enters the organization's scope for the tenant writes.
+
+Higher apps add their demo data without this app importing them: an AppConfig with a
+`seed_demo(*, organization, stdout)` method is called after the accounts exist, in
+INSTALLED_APPS order, inside the organization's scope. Each must be idempotent too.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import re
 import time
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
@@ -61,6 +66,10 @@ class Command(BaseCommand):
                 book_owners=team.book_owners,
                 account_count=accounts,
             )
+            for app_config in apps.get_app_configs():
+                seeder = getattr(app_config, "seed_demo", None)
+                if seeder is not None:
+                    seeder(organization=organization, stdout=self.stdout)
         elapsed = time.monotonic() - started
 
         totals = f"{result.account_count:,} accounts, {result.contact_count:,} contacts"
