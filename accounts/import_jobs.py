@@ -37,16 +37,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts import csv_io
 from accounts.csv_io import ImportReport
 from accounts.models import ImportJob
+from tenancy.jobs import enqueue_now, enqueue_on_commit
 from tenancy.models import Organization, User
 
 logger = logging.getLogger(__name__)
@@ -121,10 +123,36 @@ def import_job_create(
             rows_total=rows_total,
             created_by=actor if actor is not None and actor.is_authenticated else None,
         )
-        transaction.on_commit(
-            lambda: import_job_run_task.delay(organization_id=organization.id, job_id=job.id)
-        )
+        enqueue_on_commit(import_job_run_task, organization_id=organization.id, job_id=job.id)
     return job
+
+
+def import_jobs_requeue(*, organization: Organization) -> int:
+    """Enqueue again the jobs no worker is on: queued for over a minute (the broker was down
+    or the message was lost) or running past their time limit (the worker died). The claim
+    decides what actually runs, so an extra enqueue is harmless."""
+    now = timezone.now()
+    job_ids = ImportJob.objects.filter(
+        models.Q(status=ImportJob.Status.QUEUED, created_at__lt=now - timedelta(minutes=1))
+        | models.Q(status=ImportJob.Status.RUNNING, started_at__lt=now - ImportJob.STALE_AFTER),
+        organization=organization,
+    ).values_list("id", flat=True)
+    from accounts.tasks import import_job_run_task
+
+    return sum(
+        enqueue_now(import_job_run_task, organization_id=organization.id, job_id=job_id)
+        for job_id in job_ids
+    )
+
+
+def import_jobs_purge(*, organization: Organization, older_than: timedelta) -> int:
+    """Forget finished jobs (their stored reports) after `older_than`."""
+    deleted, _ = ImportJob.objects.filter(
+        organization=organization,
+        status__in=[ImportJob.Status.DONE, ImportJob.Status.FAILED],
+        finished_at__lt=timezone.now() - older_than,
+    ).delete()
+    return deleted
 
 
 def import_job_run(*, organization: Organization, job_id: int) -> ImportJob | None:

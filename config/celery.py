@@ -15,6 +15,24 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    # Import jobs left queued (broker down) or on a dead worker are enqueued again.
+    "import-jobs-requeue": {
+        "task": "accounts.tasks.import_jobs_requeue_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Finished imports and their reports are forgotten after 30 days.
+    "import-jobs-purge": {
+        "task": "accounts.tasks.import_jobs_purge_task",
+        "schedule": crontab(hour=3, minute=41),
+        "options": {"expires": 60 * 60},
+    },
+    # Invitations whose email was never enqueued or got lost are sent again.
+    "invitations-send-pending": {
+        "task": "tenancy.tasks.invitations_send_pending_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Idempotency keys are honoured for 24 hours; drop older ones hourly.
     "idempotency-records-purge": {
         "task": "tenancy.tasks.idempotency_records_purge_task",

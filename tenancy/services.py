@@ -153,16 +153,12 @@ def membership_remove(*, organization: Organization, membership: Membership, act
     membership.delete()
 
 
-@dataclass(frozen=True)
-class IssuedInvitation:
-    invitation: Invitation
-    token: str
-
-
 @transaction.atomic
 def invitation_create(
     *, organization: Organization, email: str, role: str, actor: User
-) -> IssuedInvitation:
+) -> Invitation:
+    """Record the invitation; the email (and its link's token) is made by `invitation_send`,
+    so no secret travels through the broker."""
     email = email.strip().lower()
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
         raise ValidationError(
@@ -175,12 +171,12 @@ def invitation_create(
         accepted_at__isnull=True,
         revoked_at__isnull=True,
     ).update(revoked_at=timezone.now())
-    token, hashed = token_new()
+    _unusable_token, placeholder_hash = token_new()  # replaced when the email is sent
     invitation = Invitation.objects.create(
         organization=organization,
         email=email,
         role=Role(role),
-        token_hash=hashed,
+        token_hash=placeholder_hash,
         invited_by=actor,
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_TTL_DAYS),
     )
@@ -191,24 +187,24 @@ def invitation_create(
         target=invitation,
         after={"email": email, "role": invitation.role},
     )
+    from tenancy.jobs import enqueue_on_commit
     from tenancy.tasks import invitation_send_task
 
-    transaction.on_commit(
-        lambda: invitation_send_task.delay(
-            organization_id=organization.id, invitation_id=invitation.id, token=token
-        )
+    enqueue_on_commit(
+        invitation_send_task, organization_id=organization.id, invitation_id=invitation.id
     )
-    return IssuedInvitation(invitation=invitation, token=token)
+    return invitation
 
 
 @transaction.atomic
-def invitation_send(*, organization: Organization, invitation_id: int, token: str) -> bool:
-    """Email the invitation once. Returns False when it was already sent or is closed.
+def invitation_send(*, organization: Organization, invitation_id: int) -> bool:
+    """Email the invitation once, with a fresh link. False when already sent or closed.
 
-    The row is claimed with SELECT ... FOR UPDATE SKIP LOCKED and `sent_at` is written in the
-    same transaction as the send, so a redelivered task finds it sent and does nothing. The
-    window: a worker killed after the SMTP server accepted the mail but before commit sends it
-    again on redelivery (at least once at the provider boundary).
+    The row is claimed with SELECT ... FOR UPDATE SKIP LOCKED and the new token's hash and
+    `sent_at` are written in the same transaction as the send, so a redelivered task finds it
+    sent and does nothing. The window: a worker killed after the SMTP server accepted the mail
+    but before commit sends it again on redelivery (at least once at the provider boundary);
+    only the last email's link then works.
     """
     from django.core.mail import send_mail
     from django.template.loader import render_to_string
@@ -219,8 +215,9 @@ def invitation_send(*, organization: Organization, invitation_id: int, token: st
         .filter(organization=organization, pk=invitation_id, sent_at__isnull=True)
         .first()
     )
-    if invitation is None or not invitation.is_open or token_hash(token) != invitation.token_hash:
+    if invitation is None or not invitation.is_open:
         return False
+    token, invitation.token_hash = token_new()
     with translation.override(organization.locale):
         context = {
             "organization": organization,
@@ -234,7 +231,7 @@ def invitation_send(*, organization: Organization, invitation_id: int, token: st
             recipient_list=[invitation.email],
         )
     invitation.sent_at = timezone.now()
-    invitation.save(update_fields=["sent_at"])
+    invitation.save(update_fields=["sent_at", "token_hash"])
     return True
 
 

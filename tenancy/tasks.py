@@ -37,11 +37,11 @@ class TenantTask(Task):
 
 
 @shared_task(base=TenantTask, bind=True, time_limit=60, soft_time_limit=50, max_retries=5)
-def invitation_send_task(self, *, organization: Organization, invitation_id: int, token: str):
+def invitation_send_task(self, *, organization: Organization, invitation_id: int):
     from tenancy.services import invitation_send
 
     try:
-        return invitation_send(organization=organization, invitation_id=invitation_id, token=token)
+        return invitation_send(organization=organization, invitation_id=invitation_id)
     except OSError as exc:  # SMTP unreachable: transient
         raise self.retry(exc=exc, countdown=min(60, 2**self.request.retries * 5)) from exc
 
@@ -70,3 +70,31 @@ def idempotency_records_purge_task() -> int:
         with scope(organization=organization):
             deleted += idempotency_records_purge(organization=organization)
     return deleted
+
+
+@shared_task(time_limit=60, soft_time_limit=50)
+def invitations_send_pending_task() -> int:
+    """Re-enqueue invitations still unsent a minute after creation (the broker was down when
+    they were created, or the task was lost). The send itself is claimed, so a duplicate
+    enqueue is harmless."""
+    from tenancy.jobs import enqueue_now
+
+    cutoff = timezone.now() - timedelta(minutes=1)
+    enqueued = 0
+    for organization in Organization.objects.only("id").iterator():
+        with scope(organization=organization):
+            pending = Invitation.objects.filter(
+                organization=organization,
+                sent_at__isnull=True,
+                accepted_at__isnull=True,
+                revoked_at__isnull=True,
+                created_at__lt=cutoff,
+                expires_at__gt=timezone.now(),
+            ).values_list("id", flat=True)
+            for invitation_id in pending:
+                enqueued += enqueue_now(
+                    invitation_send_task,
+                    organization_id=organization.id,
+                    invitation_id=invitation_id,
+                )
+    return enqueued

@@ -88,10 +88,10 @@ def test_worker_sends_invitation_enqueued_on_commit(tmp_path):
 
     with _real_broker(tmp_path), start_worker(app, pool="solo", perform_ping_check=False):
         with scope(organization=org):
-            issued = services.invitation_create(
+            invitation = services.invitation_create(
                 organization=org, email="new.csm@example.com", role="csm", actor=admin
             )
-        invitation_id = issued.invitation.pk
+        invitation_id = invitation.pk
 
         def sent():
             with scopes_disabled():

@@ -519,3 +519,66 @@ def csv_report_with_everything(org, csm):
     content = b"external_id,name,colour\nA,Acme,red\nB,,blue\nC,Cyan,\n"
     with scope(organization=org):
         return csv_io.csv_import(organization=org, actor=csm.user, kind="accounts", content=content)
+
+
+def test_sweeper_enqueues_jobs_left_queued_and_jobs_of_dead_workers(org):
+    # Given a job queued two minutes ago that never reached a worker, a fresh one, and one
+    # whose worker died mid-run
+    lost = ImportJobFactory(organization=org)
+    ImportJobFactory(organization=org)  # just queued: its task is on its way
+    dead = ImportJobFactory(
+        organization=org,
+        status=ImportJob.Status.RUNNING,
+        attempts=1,
+        started_at=timezone.now() - ImportJob.STALE_AFTER - timedelta(minutes=1),
+    )
+    with scope(organization=org):
+        ImportJob.objects.filter(pk=lost.pk).update(
+            created_at=timezone.now() - timedelta(minutes=2)
+        )
+
+        # When the sweeper runs (tasks are eager under tests)
+        enqueued = import_jobs.import_jobs_requeue(organization=org)
+
+        # Then both stranded jobs ran; the fresh one was left to its own task
+        assert enqueued == 2
+        statuses = dict(ImportJob.objects.values_list("pk", "status"))
+    assert statuses[lost.pk] == ImportJob.Status.DONE
+    assert statuses[dead.pk] == ImportJob.Status.DONE
+
+
+def test_finished_jobs_are_purged_after_thirty_days(org):
+    old = ImportJobFactory(
+        organization=org,
+        status=ImportJob.Status.DONE,
+        finished_at=timezone.now() - timedelta(days=31),
+    )
+    recent = ImportJobFactory(
+        organization=org, status=ImportJob.Status.DONE, finished_at=timezone.now()
+    )
+    with scope(organization=org):
+        assert import_jobs.import_jobs_purge(organization=org, older_than=timedelta(days=30)) == 1
+        assert list(ImportJob.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert old.pk != recent.pk
+
+
+def test_upload_while_the_broker_is_down_keeps_the_job_queued_for_the_sweeper(
+    org, browser, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    def broker_down(**kwargs):
+        raise OperationalError("Connection refused")
+
+    monkeypatch.setattr(import_job_run_task, "delay", broker_down)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = browser.post(
+            "/import/", {"kind": "accounts", "file": _upload(_accounts_csv(SYNC_MAX_ROWS + 1))}
+        )
+
+    assert response.status_code == 302
+    with scope(organization=org):
+        job = ImportJob.objects.get(organization=org)
+    assert job.status == ImportJob.Status.QUEUED
+    assert response["Location"] == f"/imports/{job.pk}/"
