@@ -63,9 +63,13 @@ class TenantScopeMiddleware:
         token_object = resolver(**view_kwargs)
         request.token_object = token_object
         if token_object is None:
-            return view_func(request, *view_args, **view_kwargs)
-        with scope(organization=token_object.organization):
-            return view_func(request, *view_args, **view_kwargs)
+            response = view_func(request, *view_args, **view_kwargs)
+        else:
+            with scope(organization=token_object.organization):
+                response = view_func(request, *view_args, **view_kwargs)
+        # The URL holds a secret: never send it on as a Referer.
+        response["Referrer-Policy"] = "no-referrer"
+        return response
 
 
 def scope_from_token(resolver):

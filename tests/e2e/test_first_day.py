@@ -20,7 +20,19 @@ ACCOUNTS_CSV = (
 )
 
 
+def _csp_violations(page) -> list[str]:
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return violations
+
+
 def test_sign_up_import_and_open_account_360(page, live_server, tmp_path):
+    csp_violations = _csp_violations(page)
     # Sign up: the organization is created with the new user as its owner
     page.goto(f"{live_server.url}/auth/signup/")
     page.fill("input[name=name]", "Camila Rocha")
@@ -61,3 +73,14 @@ def test_sign_up_import_and_open_account_360(page, live_server, tmp_path):
     for section in ("#health", "#contacts", "#timeline", "#contracts", "#tasks"):
         expect(page.locator(section)).to_be_visible()
     expect(page.locator(".facts")).to_contain_text("E2E-1")
+    assert csp_violations == []
+
+
+def test_api_docs_render_offline_under_the_content_security_policy(page, live_server):
+    csp_violations = _csp_violations(page)
+
+    page.goto(f"{live_server.url}/api/docs/")
+
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Jornada API")
+    expect(page.get_by_text("/api/v1/accounts/").first).to_be_visible()
+    assert csp_violations == []
