@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Account, Contact, Segment, Stage
+from accounts.models import Account, Contact, HealthBand, Segment, Stage
 from accounts.selectors import account_get_by_external_id, owner_choices
 from accounts.validators import phone_normalize, region_for_organization
 
@@ -101,5 +101,8 @@ class AccountFilterForm(forms.Form):
     )
     stage = forms.ChoiceField(
         label=_("Stage"), required=False, choices=[("", _("All stages")), *Stage.choices]
+    )
+    band = forms.ChoiceField(
+        label=_("Health"), required=False, choices=[("", _("All bands")), *HealthBand.choices]
     )
     sort = forms.CharField(required=False)

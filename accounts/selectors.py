@@ -20,6 +20,8 @@ ACCOUNT_SORTS = {
     "-go_live": ("-go_live_date", "-id"),
     "updated": ("updated_at", "id"),
     "-updated": ("-updated_at", "-id"),
+    "score": ("health_score", "id"),
+    "-score": ("-health_score", "-id"),
 }
 
 
@@ -30,6 +32,7 @@ class AccountFilters:
     unowned: bool = False
     segment: str = ""
     stage: str = ""
+    band: str = ""
     sort: str = "name"
 
 
@@ -49,6 +52,8 @@ def account_list(
         queryset = queryset.filter(segment=filters.segment)
     if filters.stage:
         queryset = queryset.filter(stage=filters.stage)
+    if filters.band:
+        queryset = queryset.filter(health_band=filters.band)
     return queryset.order_by(*ACCOUNT_SORTS.get(filters.sort, ACCOUNT_SORTS["name"]))
 
 

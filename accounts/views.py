@@ -28,6 +28,7 @@ def account_filters_from_form(form: AccountFilterForm) -> selectors.AccountFilte
         unowned=owner_value == "none",
         segment=data.get("segment") or "",
         stage=data.get("stage") or "",
+        band=data.get("band") or "",
         sort=data.get("sort") or "name",
     )
 

@@ -22,7 +22,7 @@ import django  # the settings module must be chosen first
 django.setup()
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-MODULES = ["bench.accounts_list"]
+MODULES = ["bench.accounts_list", "bench.health", "bench.retention"]
 
 
 def main(argv: list[str]) -> int:

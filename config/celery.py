@@ -45,4 +45,22 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=17),
         "options": {"expires": 50 * 60},
     },
+    # Recompute health scores of accounts with new events: a score follows an event within 60 s.
+    "health-dirty-sweep": {
+        "task": "healthscore.tasks.health_dirty_sweep_task",
+        "schedule": 15.0,
+        "options": {"expires": 14},
+    },
+    # Full health recompute of every organization at night (windows move with the calendar).
+    "health-full-recompute": {
+        "task": "healthscore.tasks.health_full_recompute_sweep_task",
+        "schedule": crontab(hour=3, minute=23),
+        "options": {"expires": 60 * 60},
+    },
+    # Daily: open renewal opportunities for contracts entering the window; refresh ARR columns.
+    "renewals-daily": {
+        "task": "renewals.tasks.renewals_daily_sweep_task",
+        "schedule": crontab(hour=4, minute=11),
+        "options": {"expires": 60 * 60},
+    },
 }

@@ -72,7 +72,8 @@ def test_sign_up_import_and_open_account_360(page, live_server, tmp_path):
     expect(page.locator("h1")).to_have_text("Padaria Pão de Açúcar")
     for section in ("#health", "#contacts", "#timeline", "#contracts", "#tasks"):
         expect(page.locator(section)).to_be_visible()
-    expect(page.locator(".facts")).to_contain_text("E2E-1")
+    expect(page.locator(".account-header .facts")).to_contain_text("E2E-1")
+    expect(page.locator("#contracts")).to_contain_text("Current ARR")  # panel loaded by htmx
     assert csp_violations == []
 
 

@@ -17,9 +17,18 @@ from django.forms.models import model_to_dict
 from django.urls import reverse
 
 from accounts.models import Account, Contact, ImportJob
+from renewals.models import Contract, Opportunity
 from tenancy.models import ApiKey, AuditEvent, Invitation, Membership, Role
 from tests.accounts.factories import AccountFactory, ContactFactory, ImportJobFactory
+from tests.healthscore.factories import (
+    HealthAdjustmentFactory,
+    HealthAlertFactory,
+    HealthModelFactory,
+    HealthScoreFactory,
+    HealthSnapshotFactory,
+)
 from tests.isolation.routes import collection_routes, object_routes, unclassified_routes
+from tests.renewals.factories import ContractFactory, OpportunityFactory
 from tests.tenancy.factories import (
     ApiKeyFactory,
     AuditEventFactory,
@@ -35,6 +44,8 @@ FACTORIES = {
     Invitation: InvitationFactory,
     Membership: MembershipFactory,
     ImportJob: ImportJobFactory,
+    Contract: ContractFactory,
+    Opportunity: OpportunityFactory,
 }
 MISSING_PK = 987654321
 WRITE_PAYLOAD = {"name": "hijacked", "role": Role.OWNER, "email": "hijack@example.com"}
@@ -47,6 +58,11 @@ MARKERS = [
     "leak-member@secret.example",
     "leak.audit.action",
     "leak-import-file.csv",
+    "leak-health-why-feature",
+    "leak-adjustment-reason",
+    "leak-key-feature",
+    "Leak Plan Platinum",
+    "Leak Expansion Deal",
 ]
 
 
@@ -162,6 +178,25 @@ def tenant_a_data(org):
         organization=org, action="leak.audit.action", target_label="Zeta Leak Account"
     )
     ImportJobFactory(organization=org, file_name="leak-import-file.csv")
+    red = AccountFactory(
+        organization=org,
+        name="Zeta Leak Account Red",
+        health_band="red",
+        health_score=5,
+        arr_cents=10**9,
+    )
+    HealthScoreFactory(
+        account=red,
+        band="red",
+        score=5,
+        drivers=[{"code": "breadth", "used": 0, "total": 1, "leak": "leak-health-why-feature"}],
+    )
+    HealthSnapshotFactory(account=red)
+    HealthAlertFactory(account=account)
+    HealthAdjustmentFactory(account=red, reason="leak-adjustment-reason")
+    HealthModelFactory(organization=org, key_features=["leak-key-feature"])
+    contract = ContractFactory(account=account, plan="Leak Plan Platinum")
+    OpportunityFactory(contract=contract, kind="expansion", title="Leak Expansion Deal")
     return account
 
 
