@@ -31,7 +31,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact
-from healthscore.models import ContactActivity, Event, EventDaily, HealthDirty, event_kind
+from healthscore.models import (
+    FIXED_KINDS,
+    ContactActivity,
+    Event,
+    EventDaily,
+    EventKind,
+    HealthDirty,
+    event_kind,
+)
 from healthscore.sql import bulk_upsert, is_postgresql
 from tenancy.models import Organization
 
@@ -153,7 +161,19 @@ def events_ingest(*, organization: Organization, items: list[Any]) -> IngestResu
         and not isinstance(item.get("account"), bool)
     }
     accounts: dict[str, int] = {}
-    external_list = list(external_ids)
+    # PostgreSQL text cannot hold NUL: such an id matches no account (reported per item).
+    external_list = [value for value in external_ids if "\x00" not in value]
+    if is_postgresql() and external_list:
+        # One array parameter instead of thousands of placeholders; `<> ''` lets the
+        # planner use the partial unique index (it cannot infer it from a long array).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT external_id, id FROM accounts_account "
+                "WHERE organization_id = %s AND external_id <> '' AND external_id = ANY(%s)",
+                [organization.pk, external_list],
+            )
+            accounts.update(cursor.fetchall())
+        external_list = []
     for start in range(0, len(external_list), 5000):
         accounts.update(
             Account.objects.filter(
@@ -167,7 +187,7 @@ def events_ingest(*, organization: Organization, items: list[Any]) -> IngestResu
             contact = item.get("contact")
             if isinstance(contact, int) and not isinstance(contact, bool) and 0 < contact < 2**63:
                 contact_ids.add(contact)
-            elif isinstance(contact, str) and "@" in contact:
+            elif isinstance(contact, str) and "@" in contact and "\x00" not in contact:
                 contact_emails.add(contact.strip().lower())
     by_id: dict[int, int] = {}
     by_email: dict[tuple[int, str], int] = {}
@@ -254,7 +274,15 @@ def events_ingest(*, organization: Organization, items: list[Any]) -> IngestResu
                 )
             else:
                 properties_json = json.dumps(properties, separators=(",", ":"), ensure_ascii=False)
-                if len(properties_json.encode()) > MAX_PROPERTIES_BYTES:
+                if "\\u0000" in properties_json:  # jsonb refuses the NUL character
+                    errors.append(
+                        _error(
+                            "properties",
+                            "invalid_properties",
+                            _("Properties cannot contain the NUL character."),
+                        )
+                    )
+                elif len(properties_json.encode()) > MAX_PROPERTIES_BYTES:
                     errors.append(
                         _error(
                             "properties",
@@ -265,7 +293,7 @@ def events_ingest(*, organization: Organization, items: list[Any]) -> IngestResu
         key = item.get("idempotency_key")
         if key is None or key == "":
             key = f"auto-{uuid.uuid4().hex}"
-        elif not isinstance(key, str) or len(key) > MAX_KEY_LENGTH:
+        elif not isinstance(key, str) or len(key) > MAX_KEY_LENGTH or "\x00" in key:
             errors.append(
                 _error(
                     "idempotency_key",
@@ -301,8 +329,11 @@ def events_ingest(*, organization: Organization, items: list[Any]) -> IngestResu
         )
 
     with transaction.atomic():
-        inserted = events_insert(rows)
-        rollups_add(organization=organization, rows=[r for r in rows if r[8] in inserted])
+        if is_postgresql():
+            inserted = events_store(organization=organization, rows=rows, now=now)
+        else:
+            inserted = events_insert(rows)
+            rollups_add(organization=organization, rows=[r for r in rows if r[8] in inserted])
     for row in rows:
         results[row_index[row[8]]].status = "accepted" if row[8] in inserted else "duplicate"
     accepted = sum(1 for r in results if r.status == "accepted")
@@ -328,26 +359,71 @@ EVENT_COLUMNS = [
     ("received_at", "timestamptz"),
 ]
 INCOMING = "healthscore_event_incoming"
+COPY_NULL = "\\N"
 
 
 def events_insert(rows: list[tuple]) -> set[str]:
-    """Insert event rows (EVENT_COLUMNS order), skipping stored keys; the inserted keys.
-
-    PostgreSQL: COPY into a per-connection temporary table (emptied at commit), then one
-    `INSERT … SELECT … ON CONFLICT DO NOTHING RETURNING`. SQLite: multi-row INSERT."""
+    """SQLite: insert event rows (EVENT_COLUMNS order) in multi-row INSERTs, skipping stored
+    keys; the inserted keys. (PostgreSQL uses `events_store`.)"""
     if not rows:
         return set()
-    conflict = "ON CONFLICT (organization_id, idempotency_key) DO NOTHING"
-    if not is_postgresql():
-        returned = bulk_upsert(
-            Event._meta.db_table,
-            EVENT_COLUMNS,
-            rows,
-            on_conflict=conflict,
-            returning="idempotency_key",
+    returned = bulk_upsert(
+        Event._meta.db_table,
+        EVENT_COLUMNS,
+        rows,
+        on_conflict="ON CONFLICT (organization_id, idempotency_key) DO NOTHING",
+        returning="idempotency_key",
+    )
+    return {row[0] for row in returned}
+
+
+def _copy_text(value: str) -> str:
+    """A string as a field of COPY's text format."""
+    return (
+        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    )
+
+
+def _copy_buffer(rows: list[tuple]) -> str:
+    """Event rows (EVENT_COLUMNS order) as COPY text, built with joins (no per-row writes).
+    `name` is validated (a-z, 0-9, _ . -) and needs no escaping."""
+    lines = []
+    received_text: dict[datetime, str] = {}  # one batch shares its `received_at`: format it once
+    for org, account, contact, name, moment, day, quantity, properties, key, received in rows:
+        received_iso = received_text.get(received)
+        if received_iso is None:
+            received_iso = received_text[received] = received.isoformat()
+        lines.append(
+            f"{org}\t{account}\t{COPY_NULL if contact is None else contact}\t{name}\t"
+            f"{moment.isoformat()}\t{day.isoformat()}\t{quantity!r}\t"
+            f"{_copy_text(json.dumps(properties, separators=(',', ':'))) if properties else '{}'}\t"
+            f"{_copy_text(key)}\t{received_iso}\n"
         )
-        return {row[0] for row in returned}
+    return "".join(lines)
+
+
+def _kind_sql(column: str) -> str:
+    """`event_kind` in SQL."""
+    fixed = " ".join(f"WHEN '{name}' THEN {int(kind)}" for name, kind in FIXED_KINDS.items())
+    return (
+        f"CASE {column} {fixed} ELSE CASE WHEN starts_with({column}, 'feature.') "
+        f"THEN {int(EventKind.FEATURE)} ELSE {int(EventKind.CUSTOM)} END END"
+    )
+
+
+def events_store(*, organization: Organization, rows: list[tuple], now: datetime) -> set[str]:
+    """PostgreSQL: store event rows (EVENT_COLUMNS order) and their rollups; the inserted keys.
+
+    COPY into a per-connection temporary table (emptied at commit), then ONE statement: the
+    `INSERT … ON CONFLICT DO NOTHING RETURNING` of the events feeds, as data-modifying CTEs,
+    the `EventDaily` upsert (grouped: each key once), contacts' last login day and the
+    `HealthDirty` marks — exactly the rows inserted, nothing for duplicates (same semantics
+    as `rollups_add`)."""
+    if not rows:
+        return set()
     names = ", ".join(name for name, _ in EVENT_COLUMNS)
+    event, daily = Event._meta.db_table, EventDaily._meta.db_table
+    activity, dirty = ContactActivity._meta.db_table, HealthDirty._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {INCOMING} ("
@@ -356,11 +432,36 @@ def events_insert(rows: list[tuple]) -> set[str]:
         )
         raw = cursor.cursor  # the psycopg cursor: COPY is not part of the DB-API
         with raw.copy(f"COPY {INCOMING} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row((*row[:7], json.dumps(row[7], separators=(",", ":")), *row[8:]))
+            copy.write(_copy_buffer(rows))
         cursor.execute(
-            f"INSERT INTO {Event._meta.db_table} ({names}) SELECT {names} FROM {INCOMING} "  # noqa: S608
-            f"{conflict} RETURNING idempotency_key"
+            f"""
+            WITH ins AS (
+              INSERT INTO {event} ({names}) SELECT {names} FROM {INCOMING}
+              ON CONFLICT (organization_id, idempotency_key) DO NOTHING
+              RETURNING account_id, contact_id, name, day, quantity, idempotency_key
+            ), rollup AS (
+              INSERT INTO {daily} AS d (organization_id, account_id, day, name, kind, count,
+                quantity_sum)
+              SELECT %(org)s, account_id, day, name, {_kind_sql("name")}, COUNT(*), SUM(quantity)
+              FROM ins GROUP BY account_id, day, name
+              ON CONFLICT (organization_id, account_id, day, name) DO UPDATE SET
+                count = d.count + excluded.count,
+                quantity_sum = d.quantity_sum + excluded.quantity_sum
+            ), logins AS (
+              INSERT INTO {activity} AS a (organization_id, account_id, contact_id,
+                last_login_day)
+              SELECT DISTINCT ON (contact_id) %(org)s, account_id, contact_id, day FROM ins
+              WHERE name = 'login' AND contact_id IS NOT NULL ORDER BY contact_id, day DESC
+              ON CONFLICT (organization_id, contact_id) DO UPDATE SET
+                last_login_day = GREATEST(a.last_login_day, excluded.last_login_day)
+            ), marks AS (
+              INSERT INTO {dirty} (organization_id, account_id, marked_at)
+              SELECT DISTINCT %(org)s, account_id, %(now)s::timestamptz FROM ins
+              ON CONFLICT (organization_id, account_id) DO NOTHING
+            )
+            SELECT idempotency_key FROM ins
+            """,  # noqa: S608
+            {"org": organization.pk, "now": now},
         )
         inserted = {row[0] for row in cursor.fetchall()}
         cursor.execute(f"TRUNCATE {INCOMING}")

@@ -22,10 +22,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Contact, HealthBand
-from tenancy.models import TenantModel
+from tenancy.models import Organization, TenantModel
 
 
 class Event(TenantModel):
+    # No single-column index on organization (here and on EventDaily, HealthDirty, HealthScore,
+    # HealthSnapshot): every other index of these tables starts with it.
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     contact = models.ForeignKey(
         Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -81,6 +86,9 @@ def event_kind(name: str) -> int:
 
 
 class EventDaily(TenantModel):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     name = models.CharField(max_length=100)
@@ -124,6 +132,9 @@ class ContactActivity(TenantModel):
 
 
 class HealthDirty(TenantModel):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     marked_at = models.DateTimeField(default=timezone.now)
 
@@ -166,6 +177,9 @@ class HealthModel(TenantModel):
 
 
 class HealthScore(TenantModel):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     model_version = models.PositiveIntegerField(default=0)
     score = models.PositiveSmallIntegerField()
@@ -187,6 +201,9 @@ class HealthScore(TenantModel):
 
 
 class HealthSnapshot(TenantModel):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     model_version = models.PositiveIntegerField(default=0)

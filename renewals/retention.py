@@ -227,10 +227,19 @@ def _fetch(sql: str, params: dict[str, Any], *, large: bool = False) -> list[tup
         return cursor.fetchall()
 
 
-def _fetch_dicts(sql: str, params: dict[str, Any], *, large: bool = False) -> list[dict[str, Any]]:
+def _fetch_dicts(
+    sql: str, params: dict[str, Any], *, large: bool = False, sorted_plan: bool = False
+) -> list[dict[str, Any]]:
+    """`sorted_plan` (series): PostgreSQL's cost model prefers a (parallel) hash aggregate per
+    (account, bucket) followed by a full sort for the window; streaming the contracts in index
+    order through an incremental sort, a group aggregate and the window is faster (0.43 s vs
+    0.59-0.73 s for 36 months of 250k contracts, bench/README.md). Statement-local settings."""
     with transaction.atomic(), connection.cursor() as cursor:
         if large and connection.vendor == "postgresql":
             cursor.execute("SET LOCAL work_mem = '64MB'")
+        if sorted_plan and connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+            cursor.execute("SET LOCAL enable_hashagg = off")
         cursor.execute(sql, params)
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
@@ -543,13 +552,16 @@ def _bucket_rows(
         f"c.organization_id = %(org)s AND c.status <> '{ContractStatus.VOID.value}'"
         f" AND c.start_date <= %(last)s AND c.end_date > %(m0)s{where}"
     )
+    # Each contract is read once (joined to a two-row "side" table: +arr at its start, -arr
+    # at its end), in account order from contract_org_account on PostgreSQL, so the
+    # per-(account, bucket) sums and the running sum per account share one (incremental) sort.
     sql = f"""
     WITH ev AS (
-        SELECT c.account_id AS account_id, c.start_date AS d, c.arr_cents AS delta
-        FROM {CONTRACTS} c{join} WHERE {contract_where}
-        UNION ALL
-        SELECT c.account_id, c.end_date, -c.arr_cents
-        FROM {CONTRACTS} c{join} WHERE {contract_where} AND c.end_date <= %(last)s
+        SELECT c.account_id AS account_id,
+          CASE WHEN s.side = 1 THEN c.start_date ELSE c.end_date END AS d,
+          s.side * c.arr_cents AS delta
+        FROM {CONTRACTS} c{join} CROSS JOIN (SELECT 1 AS side UNION ALL SELECT -1) s
+        WHERE {contract_where} AND (s.side = 1 OR c.end_date <= %(last)s)
     ),
     per AS (
         SELECT account_id, {_bucket("d")} AS bucket, CAST(SUM(delta) AS BIGINT) AS net
@@ -575,7 +587,7 @@ def _bucket_rows(
       SUM(CASE WHEN arr_s = 0 AND arr_e > 0 THEN 1 ELSE 0 END) AS new_accounts,
       SUM(CASE WHEN arr_s = 0 AND arr_e > 0 THEN arr_e ELSE 0 END) AS new_arr
     FROM p GROUP BY bucket ORDER BY bucket"""  # noqa: S608
-    return _fetch_dicts(sql, params, large=True)
+    return _fetch_dicts(sql, params, large=True, sorted_plan=True)
 
 
 def _series_from_buckets(

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
+from healthscore import ingest
 from healthscore.models import ContactActivity, Event, EventDaily, HealthDirty
 from tests.accounts.factories import AccountFactory, ContactFactory
 from tests.tenancy.factories import ApiKeyFactory
@@ -225,3 +226,55 @@ def test_rollup_day_is_the_organization_local_day(api, org, in_scope):
 
     with in_scope(org):
         assert str(EventDaily.objects.get(organization=org, account=account).day) == "2026-03-01"
+
+
+def test_copy_buffer_escapes_keys_and_properties_for_copy_text_format():
+    # Given rows whose key and properties hold COPY's special characters
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    rows = [
+        (1, 2, None, "login", moment, moment.date(), 1.5, {}, "a\tb\\c\nd\re", moment),
+        (1, 3, 4, "feature.x", moment, moment.date(), 2.0, {"k": "v\\w"}, "plain", moment),
+    ]
+
+    # When the COPY buffer is built
+    buffer = ingest._copy_buffer(rows)
+
+    # Then every special character is escaped and NULL is \N
+    stamp = "2026-01-02T03:04:05+00:00"
+    assert buffer == (
+        f"1\t2\t\\N\tlogin\t{stamp}\t2026-01-02\t1.5\t{{}}\ta\\tb\\\\c\\nd\\re\t{stamp}\n"
+        f'1\t3\t4\tfeature.x\t{stamp}\t2026-01-02\t2.0\t{{"k":"v\\\\\\\\w"}}\tplain\t{stamp}\n'
+    )
+
+
+def test_key_with_tab_newline_and_backslash_is_stored_verbatim(api, org, in_scope):
+    # Given an account and a key holding COPY's special characters
+    account = AccountFactory(organization=org, external_id="ACME-ESC")
+    key = "k\t1\\2\n3"
+
+    # When the event is sent twice
+    first = post(api, [event(account, key)])
+    second = post(api, [event(account, key)])
+
+    # Then it is stored once, under exactly that key
+    assert (first.json()["accepted"], second.json()["duplicates"]) == (1, 1)
+    with in_scope(org):
+        assert list(Event.objects.values_list("idempotency_key", flat=True)) == [key]
+        assert EventDaily.objects.get(account=account).count == 1
+
+
+def test_nul_characters_are_item_errors_not_server_errors(api, org, in_scope):
+    account = AccountFactory(organization=org)
+    batch = [
+        event(account, "ok-1"),
+        {**event(account, "nul-account"), "account": "ACC\x00X"},
+        event(account, "nul\x00key"),
+        event(account, "nul-props", properties={"plan": "pro\x00"}),
+        {**event(account, "nul-contact"), "contact": "a\x00@b.com"},
+    ]
+
+    response = post(api, batch)
+
+    assert response.status_code == 200
+    statuses = [item["status"] for item in response.json()["items"]]
+    assert statuses == ["accepted", "rejected", "rejected", "rejected", "rejected"]
