@@ -14,8 +14,6 @@ It reuses accounts.csv_io's reading helpers (decoding, delimiter, header matchin
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -28,7 +26,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.csv_io import MAX_FILE_BYTES, ImportReport, RowError
 from accounts.csv_io.cells import _date, _Row
-from accounts.csv_io.reading import _decode, _delimiter, _FileError, _header_key, _Table
+from accounts.csv_io.reading import _FileError, _header_key, _Table, csv_rows_read
 from accounts.models import Account
 from renewals.models import MAX_ARR_CENTS, MAX_SEATS, Contract, ContractKind, ContractStatus
 from renewals.services import account_revenue_refresh
@@ -88,38 +86,7 @@ COLUMNS: tuple[ContractColumn, ...] = (
 
 
 def _read(content: bytes) -> _Table:
-    if len(content) > MAX_FILE_BYTES:
-        raise _FileError(_("The file is too big; split it into smaller files."))
-    text = _decode(content)
-    if not text.strip():
-        raise _FileError(_("The file is empty."))
-    first_line = next((line for line in io.StringIO(text) if line.strip()), "").rstrip("\r\n")
-    delimiter = _delimiter(first_line)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    rows: list[tuple[int, list[str]]] = []
-    next_line = 1
-    try:
-        for cells in reader:
-            line, next_line = next_line, reader.line_num + 1
-            if not any(cell.strip() for cell in cells):
-                continue
-            if header is None:
-                header = cells
-                continue
-            rows.append((line, cells))
-            if len(rows) > MAX_ROWS:
-                raise _FileError(
-                    _("The file has more than %(max)s rows. Split it into smaller files.")
-                    % {"max": MAX_ROWS}
-                )
-    except csv.Error as exc:
-        raise _FileError(
-            _("This is not a valid CSV file (line %(line)s: %(error)s).")
-            % {"line": reader.line_num, "error": exc}
-        ) from None
-    if header is None:
-        raise _FileError(_("The file is empty."))
+    header, rows, delimiter = csv_rows_read(content, max_rows=MAX_ROWS, max_bytes=MAX_FILE_BYTES)
     known = {}
     for column in COLUMNS:
         for alias in (column.name, *column.aliases):

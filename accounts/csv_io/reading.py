@@ -110,11 +110,19 @@ def _column_index(kind: str) -> dict[str, Column]:
     return index
 
 
-def _read_table(content: bytes, kind: str) -> _Table:
-    if len(content) > MAX_FILE_BYTES:
+def csv_rows_read(
+    content: bytes, *, max_rows: int, max_bytes: int = MAX_FILE_BYTES
+) -> tuple[list[str], list[tuple[int, list[str]]], str]:
+    """Decode and split a CSV upload: (header, [(line number, cells)], delimiter).
+
+    Shared by every CSV import. Raises _FileError for a file-level problem (too big, not
+    UTF-8, empty, not CSV, too many rows); blank lines are skipped, line numbers are the
+    file's own (quoted line breaks counted), Excel's "sep=" first line is honoured.
+    """
+    if len(content) > max_bytes:
         raise _FileError(
             _("The file is %(size)s; the limit is %(limit)s. Split it into smaller files.")
-            % {"size": filesizeformat(len(content)), "limit": filesizeformat(MAX_FILE_BYTES)}
+            % {"size": filesizeformat(len(content)), "limit": filesizeformat(max_bytes)}
         )
     text = _decode(content)
     if not text.strip():
@@ -126,7 +134,6 @@ def _read_table(content: bytes, kind: str) -> _Table:
     skip_sep_line = sep_line is not None
     delimiter = sep_line[1] if sep_line else _delimiter(first_line)
 
-    max_rows = settings.ACCOUNT_IMPORT_MAX_ROWS
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
@@ -154,6 +161,11 @@ def _read_table(content: bytes, kind: str) -> _Table:
         ) from None
     if header is None:
         raise _FileError(_("The file is empty."))
+    return header, rows, delimiter
+
+
+def _read_table(content: bytes, kind: str) -> _Table:
+    header, rows, delimiter = csv_rows_read(content, max_rows=settings.ACCOUNT_IMPORT_MAX_ROWS)
 
     known = _column_index(kind)
     columns: dict[str, int] = {}
