@@ -63,4 +63,10 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=4, minute=11),
         "options": {"expires": 60 * 60},
     },
+    # Daily, after the nightly health recompute: open expansions for green accounts' triggers.
+    "expansion-triggers": {
+        "task": "healthscore.tasks.expansion_triggers_sweep_task",
+        "schedule": crontab(hour=4, minute=37),
+        "options": {"expires": 60 * 60},
+    },
 }

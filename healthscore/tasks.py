@@ -3,7 +3,7 @@
 The dirty sweeper runs on beat every 15 seconds and fans out one task per organization with
 dirty accounts; each task claims its marks (DELETE … RETURNING under SKIP LOCKED), so a
 double-fired beat or a redelivered task finds nothing left to do. A full recompute per
-organization runs nightly.
+organization runs nightly; the expansion triggers are evaluated daily the same way.
 """
 
 from __future__ import annotations
@@ -65,3 +65,18 @@ def health_history_recompute_task(*, organization: Organization, job_id: int) ->
     from healthscore.services import health_history_recompute
 
     return health_history_recompute(organization=organization, job_id=job_id)
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def expansion_triggers_sweep_task() -> int:
+    ids = list(Organization.objects.values_list("id", flat=True))
+    for organization_id in ids:
+        expansion_triggers_evaluate_task.delay(organization_id=organization_id)
+    return len(ids)
+
+
+@shared_task(base=TenantTask, time_limit=600, soft_time_limit=540)
+def expansion_triggers_evaluate_task(*, organization: Organization) -> int:
+    from healthscore.expansion import expansion_triggers_evaluate
+
+    return expansion_triggers_evaluate(organization=organization)
