@@ -65,6 +65,8 @@ def api_key_get_for_authentication_unscoped(*, raw_key: str) -> ApiKey | None:
     if len(parts) != 3 or parts[0] != "jor" or len(parts[1]) != 12:
         return None
     candidates = (
+        # Audited unscoped read (1 of 2): the key's secret decides the organization; the
+        # middleware enters that organization's scope right after.
         ApiKey.objects.with_scopes_disabled()
         .select_related("organization")
         .filter(prefix=parts[1], revoked_at__isnull=True)
@@ -78,6 +80,8 @@ def api_key_get_for_authentication_unscoped(*, raw_key: str) -> ApiKey | None:
 def invitation_get_by_token_unscoped(*, token: str) -> Invitation | None:
     """Find an invitation by its clear token across organizations (reason: accept link)."""
     return (
+        # Audited unscoped read (2 of 2): the link's token decides the organization; the
+        # middleware's process_view enters that organization's scope right after.
         Invitation.objects.with_scopes_disabled()
         .select_related("organization")
         .filter(token_hash=token_hash(token))

@@ -110,6 +110,17 @@ def organization_update(*, organization: Organization, actor: User, **fields: An
     return organization
 
 
+def _ensure_actor_may_touch_owner(organization: Organization, actor: User, message: str) -> None:
+    """Granting, taking away or removing the owner role is for owners only."""
+    actor_role = (
+        Membership.objects.filter(organization=organization, user=actor)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if actor_role != Role.OWNER:
+        raise ValidationError(message, code="owner_only")
+
+
 def _owner_count(organization: Organization) -> int:
     return Membership.objects.filter(organization=organization, role=Role.OWNER).count()
 
@@ -121,6 +132,10 @@ def membership_change_role(
     if membership.organization_id != organization.id:
         raise PermissionDenied("Membership belongs to another organization.")
     role = Role(role)
+    if Role.OWNER in (role, membership.role):
+        _ensure_actor_may_touch_owner(
+            organization, actor, _("Only an owner can grant or take away the owner role.")
+        )
     if membership.role == Role.OWNER and role != Role.OWNER and _owner_count(organization) == 1:
         raise ValidationError(_("An organization needs at least one owner."), code="last_owner")
     before = {"role": membership.role}
@@ -141,6 +156,8 @@ def membership_change_role(
 def membership_remove(*, organization: Organization, membership: Membership, actor: User) -> None:
     if membership.organization_id != organization.id:
         raise PermissionDenied("Membership belongs to another organization.")
+    if membership.role == Role.OWNER:
+        _ensure_actor_may_touch_owner(organization, actor, _("Only an owner can remove an owner."))
     if membership.role == Role.OWNER and _owner_count(organization) == 1:
         raise ValidationError(_("An organization needs at least one owner."), code="last_owner")
     audit_record(

@@ -42,7 +42,7 @@ def invitation_send_task(self, *, organization: Organization, invitation_id: int
 
     try:
         return invitation_send(organization=organization, invitation_id=invitation_id)
-    except OSError as exc:  # SMTP unreachable: transient
+    except OSError as exc:  # SMTP unreachable: transient; retries stay ≤ 60 s (DESIGN.md, Jobs)
         raise self.retry(exc=exc, countdown=min(60, 2**self.request.retries * 5)) from exc
 
 

@@ -96,9 +96,6 @@ class MembershipRoleView(TenantActionView):
             messages.error(request, _("Choose a valid role."))
             return redirect("member_list")
         role = form.cleaned_data["role"]
-        if Role.OWNER in (role, membership.role) and self.membership.role != Role.OWNER:
-            messages.error(request, _("Only an owner can grant or take away the owner role."))
-            return redirect("member_list")
         try:
             services.membership_change_role(
                 organization=self.organization, membership=membership, role=role, actor=request.user
@@ -113,9 +110,6 @@ class MembershipRoleView(TenantActionView):
 class MembershipRemoveView(MembershipRoleView):
     def post(self, request, pk):
         membership = self.get_object()
-        if membership.role == Role.OWNER and self.membership.role != Role.OWNER:
-            messages.error(request, _("Only an owner can remove an owner."))
-            return redirect("member_list")
         try:
             services.membership_remove(
                 organization=self.organization, membership=membership, actor=request.user

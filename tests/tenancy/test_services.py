@@ -202,3 +202,26 @@ def test_multiple_memberships_per_user(org, other_org):
     assert set(
         Membership.objects.filter(user=user).values_list("organization__slug", flat=True)
     ) == {"acme", "other"}
+
+
+def test_only_an_owner_may_grant_or_remove_the_owner_role(org, member, in_scope):
+    owner = member(Role.OWNER)
+    admin = member(Role.ADMIN)
+    csm = member(Role.CSM)
+
+    with in_scope(org), pytest.raises(ValidationError) as grant:
+        services.membership_change_role(
+            organization=org, membership=csm, role=Role.OWNER, actor=admin.user
+        )
+    with in_scope(org), pytest.raises(ValidationError) as remove:
+        services.membership_remove(organization=org, membership=owner, actor=admin.user)
+
+    assert (grant.value.code, remove.value.code) == ("owner_only", "owner_only")
+    csm.refresh_from_db()
+    assert csm.role == Role.CSM
+    with in_scope(org):
+        services.membership_change_role(
+            organization=org, membership=csm, role=Role.OWNER, actor=owner.user
+        )
+    csm.refresh_from_db()
+    assert csm.role == Role.OWNER
