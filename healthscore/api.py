@@ -1,6 +1,6 @@
 """REST API v1 resources of the healthscore app.
 
-- `POST /api/v1/events/`: bulk ingest (healthscore/ingest.py holds the contract).
+- `POST /api/v1/events/`: bulk ingest (healthscore/ingest/ holds the contract).
 - `GET /api/v1/health/accounts/{pk}/` and `…/history/?days=90`: an account's health.
 - `GET|PUT|PATCH /api/v1/health/model/`: the scoring model (admin; a write is a new version).
 - `GET /api/v1/health/at-risk/`: red accounts or accounts that fell a band in 14 days.

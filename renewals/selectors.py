@@ -1,6 +1,6 @@
 """Reads of the renewals app: contracts of an account, the renewal and expansion pipelines.
 
-The retention reports live in renewals/retention.py (raw, set-based SQL).
+The retention reports live in renewals/retention/ (raw, set-based SQL).
 """
 
 from __future__ import annotations
