@@ -11,7 +11,14 @@ from rest_framework.routers import DefaultRouter
 
 from tenancy.api import MeView
 
-API_MODULES = ("accounts.api", "renewals.api", "healthscore.api")
+API_MODULES = (
+    "accounts.api",
+    "outreach.api",
+    "renewals.api",
+    "healthscore.api",
+    "lifecycle.api",
+    "dashboards.api",
+)
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False

@@ -57,8 +57,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "tenancy",
     "accounts",
+    "outreach",
     "renewals",
     "healthscore",
+    "lifecycle",
+    "dashboards",
 ]
 
 MIDDLEWARE = [

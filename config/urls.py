@@ -24,5 +24,8 @@ urlpatterns = [
     path("", include("tenancy.urls")),
     path("", include("accounts.urls")),
     path("", include("renewals.urls")),
+    path("", include("outreach.urls")),
     path("", include("healthscore.urls")),
+    path("", include("lifecycle.urls")),
+    path("", include("dashboards.urls")),
 ]

@@ -1,15 +1,19 @@
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch
 
 
 def home(request):
-    """Signed-in members land on their accounts (later: My day); visitors see the welcome."""
+    """Signed-in members land on My day (their accounts until it exists); visitors see the welcome."""
     if not request.user.is_authenticated:
         return render(request, "home_public.html")
     if request.membership is None:
         return redirect("organization_create")
-    return redirect("account_list")
+    try:
+        return redirect("my_day")
+    except NoReverseMatch:
+        return redirect("account_list")
 
 
 def healthz(request):

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class LifecycleConfig(AppConfig):
+    name = "lifecycle"
+    verbose_name = _("Lifecycle")
+
+    def ready(self) -> None:
+        # Thin receivers of lower apps' signals (lifecycle/receivers.py).
+        from lifecycle import receivers  # noqa: F401

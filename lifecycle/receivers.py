@@ -1,0 +1,1 @@
+"""Receivers of lower apps' signals: each calls one lifecycle service (DESIGN.md, Layout)."""
