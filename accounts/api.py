@@ -49,7 +49,12 @@ class OwnerEmailField(serializers.Field):
 class AccountSerializer(serializers.ModelSerializer):
     owner = OwnerEmailField(required=False, allow_null=True)
     segment = serializers.ChoiceField(choices=Segment.choices, required=False, allow_blank=True)
-    stage = serializers.ChoiceField(choices=Stage.choices, required=False)
+    stage = serializers.ChoiceField(
+        choices=Stage.choices,
+        read_only=True,
+        help_text="Set by the lifecycle engine; change it by hand with POST "
+        "/api/v1/stage-transitions/ (a reason is required).",
+    )
 
     class Meta:
         model = Account

@@ -14,7 +14,8 @@ class OwnerChoiceField(forms.ModelChoiceField):
 class AccountForm(forms.ModelForm):
     class Meta:
         model = Account
-        fields = ["name", "external_id", "owner", "segment", "industry", "go_live_date", "stage"]
+        # No stage: the lifecycle engine sets it; a manual change has its own page with a reason.
+        fields = ["name", "external_id", "owner", "segment", "industry", "go_live_date"]
         widgets = {"go_live_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
         field_classes = {"owner": OwnerChoiceField}
 

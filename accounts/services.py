@@ -9,10 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Account, Consent, Contact
+from accounts.signals import go_live_changed
 from tenancy.models import ApiKey, Organization, User
 from tenancy.services import audit_record
 
-ACCOUNT_FIELDS = {"name", "external_id", "owner", "segment", "industry", "go_live_date", "stage"}
+# No "stage": the lifecycle engine owns it (lifecycle.services.stages: rules, manual change).
+ACCOUNT_FIELDS = {"name", "external_id", "owner", "segment", "industry", "go_live_date"}
 CONTACT_FIELDS = {
     "account",
     "name",
@@ -54,6 +56,12 @@ def account_create(
     account = Account(organization=organization, **fields)
     account.stage_entered_at = timezone.now()
     account.save()
+    if account.go_live_date is not None:
+        go_live_changed.send(
+            sender=Account,
+            organization=organization,
+            changes=[(account.pk, None, account.go_live_date)],
+        )
     audit_record(
         organization=organization,
         actor=actor,
@@ -81,14 +89,18 @@ def account_update(
         raise ValueError(f"Unknown account fields: {sorted(unknown)}")
     _check_owner(organization, fields.get("owner"))
     before = _audit_snapshot(account)
+    previous_go_live = account.go_live_date
     changed = [name for name, value in fields.items() if getattr(account, name) != value]
     for name in changed:
         setattr(account, name, fields[name])
-    if "stage" in changed:
-        account.stage_entered_at = timezone.now()
-        changed.append("stage_entered_at")
     if changed:
         account.save(update_fields=[*changed, "updated_at"])
+    if "go_live_date" in changed:
+        go_live_changed.send(
+            sender=Account,
+            organization=organization,
+            changes=[(account.pk, previous_go_live, account.go_live_date)],
+        )
     after = _audit_snapshot(account)
     if after != before:
         audit_record(

@@ -45,9 +45,27 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=17),
         "options": {"expires": 50 * 60},
     },
+    # Due ScheduledActions (follow-ups, reminders) are claimed and run within ~15 s of due_at.
+    "scheduled-actions-dispatch": {
+        "task": "tenancy.tasks.scheduled_actions_dispatch_task",
+        "schedule": 15.0,
+        "options": {"expires": 14},
+    },
+    # ScheduledActions on a dead worker (lease expired) or lost on the way are retried.
+    "scheduled-actions-reap": {
+        "task": "tenancy.tasks.scheduled_actions_reap_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     # Recompute health scores of accounts with new events: a score follows an event within 60 s.
     "health-dirty-sweep": {
         "task": "healthscore.tasks.health_dirty_sweep_task",
+        "schedule": 15.0,
+        "options": {"expires": 14},
+    },
+    # Send due outbound messages (outbox) and expire stale send leases, per organization.
+    "outreach-dispatch": {
+        "task": "outreach.tasks.outbound_messages_dispatch_sweep_task",
         "schedule": 15.0,
         "options": {"expires": 14},
     },
@@ -57,16 +75,34 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=3, minute=23),
         "options": {"expires": 60 * 60},
     },
+    # Re-queue health-history rebuilds whose task was lost or whose worker died mid-way.
+    "health-history-reap": {
+        "task": "healthscore.tasks.health_history_reap_sweep_task",
+        "schedule": 300.0,
+        "options": {"expires": 290},
+    },
     # Daily: open renewal opportunities for contracts entering the window; refresh ARR columns.
     "renewals-daily": {
         "task": "renewals.tasks.renewals_daily_sweep_task",
         "schedule": crontab(hour=4, minute=11),
         "options": {"expires": 60 * 60},
     },
+    # Daily, after renewals and expansions: lifecycle stage rules for every account (set-based).
+    "lifecycle-stages-daily": {
+        "task": "lifecycle.tasks_stages.stages_daily_sweep_task",
+        "schedule": crontab(hour=4, minute=53),
+        "options": {"expires": 60 * 60},
+    },
     # Daily, after the nightly health recompute: open expansions for green accounts' triggers.
     "expansion-triggers": {
         "task": "healthscore.tasks.expansion_triggers_sweep_task",
         "schedule": crontab(hour=4, minute=37),
+        "options": {"expires": 60 * 60},
+    },
+    # Daily, after the nightly health recompute: bound success-plan objectives read the rollups.
+    "objectives-bound-refresh": {
+        "task": "lifecycle.tasks_records.objectives_bound_refresh_sweep_task",
+        "schedule": crontab(hour=5, minute=7),
         "options": {"expires": 60 * 60},
     },
 }

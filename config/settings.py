@@ -198,6 +198,13 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Jornada <no-reply@jornada.localhost>")
 
 # ------------------------------------------------------------------------------
+# Outreach: `console` (embedded default) stores and logs messages and sends nothing; `live`
+# sends WhatsApp through each organization's Cloud API settings and email through EMAIL_URL.
+# See DESIGN.md, Decisions: Outreach.
+# ------------------------------------------------------------------------------
+OUTREACH_DELIVERY = env.str("OUTREACH_DELIVERY", default="console")
+
+# ------------------------------------------------------------------------------
 # Security: `manage.py check --deploy --fail-level WARNING` passes with DEBUG=0
 # ------------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -261,7 +268,22 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "ENUM_NAME_OVERRIDES": {"ConsentEnum": "accounts.models.Consent"},
+    "ENUM_NAME_OVERRIDES": {
+        "ConsentEnum": "accounts.models.Consent",
+        # lifecycle records: `kind`, `status`, `channel`, `source` mean other things elsewhere.
+        "TouchpointChannelEnum": "lifecycle.models.touchpoints.TouchpointChannel",
+        "TouchpointSourceEnum": "lifecycle.models.touchpoints.TouchpointSource",
+        "SuccessPlanStatusEnum": "lifecycle.models.success.SuccessPlanStatus",
+        "ObjectiveStatusEnum": "lifecycle.models.success.ObjectiveStatus",
+        "AdvocacyKindEnum": "lifecycle.models.advocacy.AdvocacyKind",
+        "AdvocacyStatusEnum": "lifecycle.models.advocacy.AdvocacyStatus",
+        "TaskKindEnum": "lifecycle.models.tasks.TaskKind",
+        "TaskStatusEnum": "lifecycle.models.tasks.TaskStatus",
+        "TaskSourceEnum": "lifecycle.models.tasks.TaskSource",
+        "FollowUpStatusEnum": "lifecycle.models.followup.FollowUpStatus",
+        # account stage: accounts, stage transitions (from/to) and the board share one enum.
+        "StageEnum": "accounts.models.Stage",
+    },
 }
 
 # ------------------------------------------------------------------------------

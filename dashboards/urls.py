@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from dashboards import views
+
+urlpatterns = [
+    path("my-day/", views.MyDayView.as_view(), name="my_day"),
+    path("my-day/sections/", views.MyDaySectionsView.as_view(), name="my_day_sections"),
+]

@@ -24,6 +24,7 @@ from rest_framework.response import Response
 
 from accounts.models import Account
 from healthscore import scoring, selectors, services
+from healthscore.backtest import health_backtest
 from healthscore.ingest import BatchError, batch_parse, events_ingest
 from tenancy.api import TenantAPIView, TenantViewSet
 from tenancy.models import Role
@@ -335,9 +336,52 @@ class AtRiskView(TenantAPIView, views.APIView):
         return paginator.get_paginated_response(data)
 
 
+class BacktestQuerySerializer(serializers.Serializer):
+    horizon_days = serializers.IntegerField(min_value=30, max_value=365, default=90)
+
+
+class BandOutcomeSerializer(serializers.Serializer):
+    band = serializers.CharField()
+    snapshots = serializers.IntegerField()
+    churned = serializers.IntegerField()
+    contracted = serializers.IntegerField()
+    churn_rate = serializers.FloatField(allow_null=True)
+    contraction_rate = serializers.FloatField(allow_null=True)
+
+
+class BacktestSerializer(serializers.Serializer):
+    horizon_days = serializers.IntegerField()
+    snapshots = serializers.IntegerField()
+    churned_accounts = serializers.IntegerField()
+    bands = BandOutcomeSerializer(many=True)
+    lift_red_over_green = serializers.FloatField(allow_null=True)
+    contraction_lift_red_over_green = serializers.FloatField(allow_null=True)
+    precision_red = serializers.FloatField(allow_null=True)
+    recall_red = serializers.FloatField(allow_null=True)
+    median_lead_days = serializers.FloatField(allow_null=True)
+
+
+class BacktestView(TenantAPIView, views.APIView):
+    """Does the score predict churn? Per band, over snapshots at least `horizon_days` old: the
+    share followed by churn and by contraction within the horizon; lift, precision and recall
+    of red; median days from first red to churn (managers)."""
+
+    action_roles: ClassVar[dict[str, str]] = {"get": Role.MANAGER}
+
+    @extend_schema(parameters=[BacktestQuerySerializer], responses=BacktestSerializer)
+    def get(self, request):
+        query = BacktestQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        result = health_backtest(
+            organization=self.organization, horizon_days=query.validated_data["horizon_days"]
+        )
+        return Response(BacktestSerializer(result).data)
+
+
 ROUTES: list = [("health/accounts", AccountHealthViewSet, "health-account")]
 PATHS: list = [
     path("events/", EventIngestView.as_view(), name="event-ingest"),
     path("health/model/", HealthModelView.as_view(), name="health-model"),
     path("health/at-risk/", AtRiskView.as_view(), name="health-at-risk"),
+    path("health/backtest/", BacktestView.as_view(), name="health-backtest"),
 ]

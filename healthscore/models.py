@@ -16,6 +16,8 @@ Invariants (DESIGN.md, healthscore):
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -288,6 +290,14 @@ class HistoryRecompute(TenantModel):
     days_total = models.PositiveIntegerField(default=0)
     days_done = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    # Written when claimed and after every rebuilt day; the reaper re-queues a job whose
+    # heartbeat (or, while queued, creation) is older than REAP_AFTER: a lost enqueue or a
+    # worker that died mid-rebuild. A rebuild is idempotent, so starting again is safe.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+
+    REAP_AFTER = timedelta(minutes=10)
+    MAX_ATTEMPTS = 5
 
     class Meta:
         constraints = [

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, timedelta
-from statistics import median
+from datetime import timedelta
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -19,6 +18,7 @@ from healthscore.models import (
     HealthModel,
     HealthScore,
     HealthSnapshot,
+    HistoryRecompute,
 )
 from tenancy.models import Membership, Organization
 
@@ -168,84 +168,10 @@ def band_distribution_preview(
     }
 
 
-@dataclass(frozen=True)
-class BandOutcome:
-    band: str
-    snapshots: int
-    churned: int
-
-    @property
-    def churn_rate(self) -> float | None:
-        return self.churned / self.snapshots if self.snapshots else None
-
-
-@dataclass(frozen=True)
-class Backtest:
-    horizon_days: int
-    bands: list[BandOutcome]
-    lift_red_over_green: float | None
-    precision_red: float | None
-    recall_red: float | None
-    median_lead_days: float | None
-    churned_accounts: int
-    snapshots: int
-
-
-def health_backtest(
-    *, organization: Organization, horizon_days: int = 90, today: date | None = None
-) -> Backtest:
-    """Does the score predict churn? Over snapshots at least `horizon_days` old: per band the
-    share followed by churn within `horizon_days`; lift red/green; precision and recall of
-    "red" as a churn signal (per snapshot); median days from an account's first red snapshot to
-    its churn (churned accounts that had one). Contraction needs ARR history: not yet."""
-    today = today or recompute.organization_today(organization)
-    cutoff = today - timedelta(days=horizon_days)
-    churn_days = {
-        account_id: recompute.local_date(organization, churned_at)
-        for account_id, churned_at in Account.objects.filter(
-            organization=organization, churned_at__isnull=False
-        ).values_list("id", "churned_at")
-        if churned_at is not None
-    }
-    counts: dict[str, list[int]] = {b: [0, 0] for b in ("green", "yellow", "red")}
-    first_red: dict[int, date] = {}
-    rows = (
-        HealthSnapshot.objects.filter(organization=organization, day__lte=cutoff)
-        .values_list("account_id", "day", "band")
-        .order_by()
-    )
-    true_positive = false_positive = false_negative = 0
-    for account_id, day, band in rows.iterator(chunk_size=10_000):
-        churn_day = churn_days.get(account_id)
-        if churn_day is not None and churn_day <= day:
-            continue  # already gone: not a prediction
-        churned = churn_day is not None and churn_day <= day + timedelta(days=horizon_days)
-        bucket = counts.setdefault(band, [0, 0])
-        bucket[0] += 1
-        bucket[1] += int(churned)
-        if band == "red":
-            true_positive += int(churned)
-            false_positive += int(not churned)
-            if churn_day is not None and (
-                account_id not in first_red or day < first_red[account_id]
-            ):
-                first_red[account_id] = day
-        elif churned:
-            false_negative += 1
-    bands = [BandOutcome(b, counts[b][0], counts[b][1]) for b in ("green", "yellow", "red")]
-    red, green = bands[2].churn_rate, bands[0].churn_rate
-    leads = [(churn_days[a] - d).days for a, d in first_red.items() if churn_days[a] > d]
-    return Backtest(
-        horizon_days=horizon_days,
-        bands=bands,
-        lift_red_over_green=(red / green) if red is not None and green else None,
-        precision_red=true_positive / (true_positive + false_positive)
-        if true_positive + false_positive
-        else None,
-        recall_red=true_positive / (true_positive + false_negative)
-        if true_positive + false_negative
-        else None,
-        median_lead_days=float(median(leads)) if leads else None,
-        churned_accounts=len(churn_days),
-        snapshots=sum(b.snapshots for b in bands),
+def history_rebuild_latest(*, organization: Organization) -> HistoryRecompute | None:
+    """The newest history rebuild (its progress is shown on the model settings page)."""
+    return (
+        HistoryRecompute.objects.filter(organization=organization)
+        .order_by("-model_version")
+        .first()
     )

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Account
@@ -196,6 +198,8 @@ def health_history_recompute(*, organization: Organization, job_id: int, days: i
         if job is None:
             return 0
         job.status = HistoryRecompute.Status.RUNNING
+        job.heartbeat_at = timezone.now()
+        job.attempts += 1
         from healthscore.models import HealthSnapshot
 
         snapshot_days = sorted(
@@ -206,7 +210,7 @@ def health_history_recompute(*, organization: Organization, job_id: int, days: i
             )
         )
         job.days_total = len(snapshot_days)
-        job.save(update_fields=["status", "days_total"])
+        job.save(update_fields=["status", "days_total", "heartbeat_at", "attempts"])
     model = model_config(health_model_active(organization=organization))
     if model.version != job.model_version:
         HistoryRecompute.objects.filter(pk=job.pk).update(status=HistoryRecompute.Status.DONE)
@@ -216,9 +220,44 @@ def health_history_recompute(*, organization: Organization, job_id: int, days: i
             snapshot_day_rebuild(
                 organization=organization, model=model, day=day, only_existing=True
             )
-            HistoryRecompute.objects.filter(pk=job.pk).update(days_done=done)
+            HistoryRecompute.objects.filter(pk=job.pk).update(
+                days_done=done, heartbeat_at=timezone.now()
+            )
     HistoryRecompute.objects.filter(pk=job.pk).update(status=HistoryRecompute.Status.DONE)
     return len(snapshot_days)
+
+
+def health_history_reap(*, organization: Organization, now: datetime | None = None) -> int:
+    """Re-queue the organization's history rebuilds that stopped: queued ones whose task never
+    ran (lost enqueue) and running ones without a heartbeat for REAP_AFTER (worker killed).
+    After MAX_ATTEMPTS claims a job is failed. Rebuilding a day is idempotent, so a re-queued
+    job simply starts again."""
+    from healthscore.tasks import health_history_recompute_task
+
+    now = now or timezone.now()
+    stale = now - HistoryRecompute.REAP_AFTER
+    status = HistoryRecompute.Status
+    with transaction.atomic():
+        jobs = list(
+            HistoryRecompute.objects.select_for_update(skip_locked=True)
+            .filter(organization=organization, status__in=[status.QUEUED, status.RUNNING])
+            .filter(Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, created_at__lt=stale))
+            .values_list("id", "attempts")
+        )
+        give_up = [job_id for job_id, attempts in jobs if attempts >= HistoryRecompute.MAX_ATTEMPTS]
+        retry = [job_id for job_id, attempts in jobs if attempts < HistoryRecompute.MAX_ATTEMPTS]
+        HistoryRecompute.objects.filter(id__in=give_up).update(status=status.FAILED)
+        # The heartbeat restarts the clock, so a re-queued job is not reaped again at once.
+        HistoryRecompute.objects.filter(id__in=retry).update(status=status.QUEUED, heartbeat_at=now)
+        for job_id in retry:
+            transaction.on_commit(
+                partial(
+                    health_history_recompute_task.delay,
+                    organization_id=organization.pk,
+                    job_id=job_id,
+                )
+            )
+    return len(retry)
 
 
 def snapshot_day_rebuild(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.db import connection
+from django.utils import timezone
 
-from healthscore.models import HealthDirty
+from healthscore.models import HealthDirty, HistoryRecompute
 from tenancy.models import Organization
 from tenancy.tasks import TenantTask
 
@@ -65,6 +66,33 @@ def health_history_recompute_task(*, organization: Organization, job_id: int) ->
     from healthscore.services import health_history_recompute
 
     return health_history_recompute(organization=organization, job_id=job_id)
+
+
+def health_history_stale_organizations_unscoped(stale_before) -> list[int]:
+    """Organizations with a history rebuild that looks stopped (ids only, for the fan-out)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT organization_id FROM {HistoryRecompute._meta.db_table} "  # noqa: S608
+            "WHERE status IN ('queued', 'running') AND COALESCE(heartbeat_at, created_at) < %s",
+            [stale_before],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@shared_task(time_limit=60, soft_time_limit=50)
+def health_history_reap_sweep_task() -> int:
+    stale_before = timezone.now() - HistoryRecompute.REAP_AFTER
+    organization_ids = health_history_stale_organizations_unscoped(stale_before)
+    for organization_id in organization_ids:
+        health_history_reap_task.delay(organization_id=organization_id)
+    return len(organization_ids)
+
+
+@shared_task(base=TenantTask, time_limit=60, soft_time_limit=50)
+def health_history_reap_task(*, organization: Organization) -> int:
+    from healthscore.services import health_history_reap
+
+    return health_history_reap(organization=organization)
 
 
 @shared_task(time_limit=120, soft_time_limit=100)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from healthscore import scoring, selectors, services
+from healthscore.backtest import health_backtest
 from healthscore.csv_events import events_csv_ingest
 from healthscore.forms import AdjustmentForm, EventUploadForm, HealthModelForm
 from healthscore.ingest import BatchError
@@ -141,7 +142,12 @@ class HealthModelSettingsView(TenantView):
 
     def _context(self, form):
         model = selectors.health_model_active(organization=self.organization)
-        return {"form": form, "model": model, "rows": form.component_rows()}
+        return {
+            "form": form,
+            "model": model,
+            "rows": form.component_rows(),
+            "history": selectors.history_rebuild_latest(organization=self.organization),
+        }
 
     def get(self, request):
         model = selectors.health_model_active(organization=self.organization)
@@ -173,6 +179,16 @@ class HealthModelSettingsView(TenantView):
             % {"version": model.version},
         )
         return redirect("health_model_settings")
+
+
+class HistoryRebuildProgressView(TenantView):
+    """The history-rebuild progress line of the model settings page (htmx polls it)."""
+
+    read_role = Role.ADMIN
+
+    def get(self, request):
+        history = selectors.history_rebuild_latest(organization=self.organization)
+        return render(request, "healthscore/_history_progress.html", {"history": history})
 
 
 class HealthModelPreviewView(TenantView):
@@ -225,5 +241,5 @@ class BacktestView(TenantView):
     read_role = Role.MANAGER
 
     def get(self, request):
-        backtest = selectors.health_backtest(organization=self.organization)
+        backtest = health_backtest(organization=self.organization)
         return render(request, "healthscore/backtest.html", {"backtest": backtest})

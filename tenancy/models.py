@@ -295,3 +295,49 @@ class IdempotencyRecord(TenantModel):
 
     def __str__(self) -> str:
         return self.key
+
+
+class ScheduledAction(TenantModel):
+    """Work due later than a minute from now: an outbox row, never a Celery countdown.
+
+    Written in the same transaction as its cause (e.g. a go-live date), unique per
+    (organization, kind, subject), so a cause written twice moves one row instead of adding a
+    second. The life of a row and who moves it is in tenancy/scheduled.py (DESIGN.md, Jobs).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ENQUEUED = "enqueued", _("Enqueued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        DEAD = "dead", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    kind = models.CharField(_("kind"), max_length=64)
+    subject = models.CharField(_("subject"), max_length=100)
+    due_at = models.DateTimeField(_("due at"))
+    status = models.CharField(_("status"), max_length=10, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("scheduled action")
+        verbose_name_plural = _("scheduled actions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "subject"], name="scheduledaction_unique_subject"
+            ),
+        ]
+        indexes = [
+            # The dispatcher's and the reaper's claims: status, then time.
+            models.Index(
+                fields=["organization", "status", "due_at"], name="scheduledaction_org_due"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.subject}"

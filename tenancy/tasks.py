@@ -98,3 +98,44 @@ def invitations_send_pending_task() -> int:
                     invitation_id=invitation_id,
                 )
     return enqueued
+
+
+@shared_task(time_limit=30, soft_time_limit=25)
+def scheduled_actions_dispatch_task() -> int:
+    """Beat: fan out one claim per organization with due ScheduledActions."""
+    from tenancy.scheduled import scheduled_organizations_due_unscoped
+
+    organization_ids = scheduled_organizations_due_unscoped(now=timezone.now())
+    for organization_id in organization_ids:
+        scheduled_actions_claim_task.delay(organization_id=organization_id)
+    return len(organization_ids)
+
+
+@shared_task(base=TenantTask, time_limit=60, soft_time_limit=50)
+def scheduled_actions_claim_task(*, organization: Organization) -> int:
+    from tenancy.scheduled import scheduled_actions_dispatch
+
+    return len(scheduled_actions_dispatch(organization=organization))
+
+
+# The lease (tenancy.scheduled.LEASE, 10 min) outlives this limit, so a live run keeps it.
+@shared_task(base=TenantTask, time_limit=300, soft_time_limit=280)
+def scheduled_action_run_task(*, organization: Organization, action_id: int) -> str:
+    from tenancy.scheduled import scheduled_action_run
+
+    return scheduled_action_run(organization=organization, action_id=action_id)
+
+
+@shared_task(time_limit=60, soft_time_limit=50)
+def scheduled_actions_reap_task() -> int:
+    """Beat: expired leases and lost enqueues go back to pending, one organization at a time."""
+    from tenancy.scheduled import scheduled_actions_reap, scheduled_organizations_stuck_unscoped
+
+    now = timezone.now()
+    reaped = 0
+    for organization in Organization.objects.filter(
+        pk__in=scheduled_organizations_stuck_unscoped(now=now)
+    ):
+        with scope(organization=organization):
+            reaped += scheduled_actions_reap(organization=organization, now=now)
+    return reaped

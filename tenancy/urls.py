@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenancy import views
+from tenancy import views, views_scheduled
 
 urlpatterns = [
     path("settings/", views.OrganizationSettingsView.as_view(), name="organization_settings"),
@@ -27,6 +27,16 @@ urlpatterns = [
         name="api_key_revoke",
     ),
     path("settings/audit/", views.AuditLogView.as_view(), name="audit_log"),
+    path(
+        "settings/scheduled-actions/",
+        views_scheduled.ScheduledActionListView.as_view(),
+        name="scheduled_action_list",
+    ),
+    path(
+        "settings/scheduled-actions/<int:pk>/retry/",
+        views_scheduled.ScheduledActionRetryView.as_view(),
+        name="scheduled_action_retry",
+    ),
     path("organizations/switch/", views.organization_switch, name="organization_switch"),
     path("organizations/new/", views.organization_create_view, name="organization_create"),
     path("invitations/<str:token>/", views.invitation_accept_view, name="invitation_accept"),

@@ -64,10 +64,11 @@ ACCOUNT_COLUMNS: tuple[Column, ...] = (
         "stage",
         False,
         gettext_lazy(
-            "onboarding, adoption, retention, expansion, renewal, advocacy or churned "
-            "(or the label). New accounts start in onboarding."
+            "Ignored on import: the lifecycle engine sets the stage (change it by hand on the "
+            "account's page). The export includes it for reading."
         ),
         ("etapa", "estagio", "fase"),
+        imported=False,
     ),
 )
 

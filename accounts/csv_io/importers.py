@@ -26,7 +26,8 @@ from accounts.csv_io.cells import (
     _Row,
 )
 from accounts.csv_io.columns import KIND_ACCOUNTS, KIND_CONTACTS, WRITE_BATCH
-from accounts.models import Account, Consent, Contact, Segment, Stage
+from accounts.models import Account, Consent, Contact, Segment
+from accounts.signals import go_live_changed
 from accounts.validators import phone_normalize, region_for_organization
 from tenancy.models import Membership, Organization, Role, User
 from tenancy.services import audit_record
@@ -109,7 +110,6 @@ class _AccountImport(_Import):
         optional = {
             "segment": _choice(row, "segment", Segment),
             "go_live_date": _date(row, "go_live_date"),
-            "stage": _choice(row, "stage", Stage),
         }
         fields.update({name: value for name, value in optional.items() if value is not None})
         return fields
@@ -170,6 +170,7 @@ class _AccountImport(_Import):
         to_create: list[Account] = []
         to_update: list[Account] = []
         changed_fields: set[str] = set()
+        go_live_changes: list[tuple[int, Any, Any]] = []
         unchanged = 0
         for _row, fields in valid:
             account = existing.get(fields["external_id"])
@@ -182,11 +183,10 @@ class _AccountImport(_Import):
             if not changed:
                 unchanged += 1
                 continue
+            if "go_live_date" in changed:
+                go_live_changes.append((account.pk, account.go_live_date, fields["go_live_date"]))
             for name in changed:
                 setattr(account, name, fields[name])
-            if "stage" in changed:
-                account.stage_entered_at = now
-                changed.append("stage_entered_at")
             account.updated_at = now
             changed_fields.update(changed)
             to_update.append(account)
@@ -197,6 +197,16 @@ class _AccountImport(_Import):
                 to_update,
                 fields=sorted(changed_fields | {"updated_at"}),
                 batch_size=WRITE_BATCH,
+            )
+        go_live_changes.extend(
+            (account.pk, None, account.go_live_date)
+            for account in to_create
+            if account.go_live_date is not None
+        )
+        if go_live_changes:
+            # Once per import, inside its transaction (accounts.signals).
+            go_live_changed.send(
+                sender=Account, organization=self.organization, changes=go_live_changes
             )
         return len(to_create), len(to_update), unchanged
 

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -48,3 +49,11 @@ def _set_and_audit(
             before={field: before},
             after={field: value},
         )
+
+
+def _send_on_commit(signal: Any, organization: Organization, **kwargs: Any) -> None:
+    """Announce a change to higher apps once the transaction commits (DESIGN.md: cross-app
+    news); a failing receiver is logged and never fails the write that caused it."""
+    transaction.on_commit(
+        lambda: signal.send(sender="renewals", organization=organization, **kwargs), robust=True
+    )

@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from renewals import signals
 from renewals.models import MAX_ARR_CENTS, MAX_SEATS, Contract, ContractKind, ContractStatus
-from renewals.services._common import _check
+from renewals.services._common import _check, _send_on_commit
 from renewals.services.revenue import account_revenue_refresh
 from tenancy.models import ApiKey, Organization, User
 from tenancy.services import audit_record
@@ -113,6 +114,7 @@ def contract_create(
         raise ValidationError(errors)
     contract.save()
     account_revenue_refresh(organization=organization, account_ids=[contract.account_id])
+    _send_on_commit(signals.contracts_changed, organization, account_ids=[contract.account_id])
     audit_record(
         organization=organization,
         actor=actor,
@@ -145,9 +147,9 @@ def contract_update(
     if errors:
         raise ValidationError(errors)
     contract.save()
-    account_revenue_refresh(
-        organization=organization, account_ids=list({previous_account, contract.account_id})
-    )
+    touched = sorted({previous_account, contract.account_id})
+    account_revenue_refresh(organization=organization, account_ids=touched)
+    _send_on_commit(signals.contracts_changed, organization, account_ids=touched)
     after = _contract_snapshot(contract)
     if after != before:
         audit_record(

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account
+from renewals import signals
 from renewals.models import (
     EXPANSION_CLOSED_STAGES,
     MAX_ARR_CENTS,
@@ -24,9 +25,9 @@ from renewals.models import (
     OpportunityKind,
     OpportunityStage,
 )
-from renewals.services._common import _check, organization_today
+from renewals.services._common import _check, _send_on_commit, organization_today
 from renewals.services.contracts import _contract_errors
-from renewals.services.opportunities import _check_open
+from renewals.services.opportunities import _check_open, _opportunity_announce
 from renewals.services.revenue import account_revenue_refresh
 from tenancy.models import Organization, User
 from tenancy.services import audit_record
@@ -62,6 +63,7 @@ def expansion_opportunity_create(
         target=opportunity,
         after={"kind": opportunity.kind, "amount_cents": amount_cents},
     )
+    _opportunity_announce(organization, opportunity)
     return opportunity
 
 
@@ -119,6 +121,7 @@ def expansion_opportunity_open(
         target=opportunity,
         after={"kind": opportunity.kind, "trigger": trigger, "episode_key": key},
     )
+    _opportunity_announce(organization, opportunity)
     return opportunity
 
 
@@ -203,4 +206,9 @@ def expansion_close(
         before={"stage": before},
         after={"stage": outcome, "add_on_contract": add_on.pk if add_on else None},
     )
+    if add_on is not None:
+        _send_on_commit(
+            signals.contracts_changed, organization, account_ids=[opportunity.account_id]
+        )
+    _opportunity_announce(organization, opportunity)
     return opportunity

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Stage
+from renewals import signals
 from renewals.models import (
     OPEN_STAGES,
     Contract,
@@ -20,11 +21,16 @@ from renewals.models import (
     OpportunityKind,
     OpportunityStage,
 )
-from renewals.services._common import _check, _set_and_audit, organization_today
+from renewals.services._common import (
+    _check,
+    _send_on_commit,
+    _set_and_audit,
+    organization_today,
+)
 from renewals.services.contracts import _contract_errors
 from renewals.services.revenue import account_revenue_refresh
 from renewals.services.settings import renewal_window_days
-from tenancy.models import Organization, User
+from tenancy.models import Membership, Organization, User
 from tenancy.services import audit_record
 
 
@@ -70,6 +76,17 @@ def renewal_opportunities_open(*, organization: Organization, today: date | None
         Opportunity.objects.filter(organization=organization, kind=OpportunityKind.RENEWAL).count()
         - before
     )
+    if opened:
+        # The candidates had no renewal opportunity when read: those there now are new (a
+        # concurrent run may announce the same ids too: receivers are idempotent per cause).
+        new_ids = list(
+            Opportunity.objects.filter(
+                organization=organization,
+                kind=OpportunityKind.RENEWAL,
+                contract_id__in=[row[0] for row in candidates],
+            ).values_list("id", flat=True)
+        )
+        _send_on_commit(signals.renewal_window_entered, organization, opportunity_ids=new_ids)
     account_revenue_refresh(organization=organization, today=today)
     return opened
 
@@ -97,7 +114,19 @@ def opportunity_stage_set(
         action="opportunity.stage_changed",
         update_fields=["stage", "updated_at"],
     )
+    _opportunity_announce(organization, opportunity)
     return opportunity
+
+
+def _opportunity_announce(organization: Organization, opportunity: Opportunity) -> None:
+    _send_on_commit(
+        signals.opportunity_changed,
+        organization,
+        opportunity_id=opportunity.pk,
+        account_id=opportunity.account_id,
+        kind=opportunity.kind,
+        stage=opportunity.stage,
+    )
 
 
 @dataclass(frozen=True)
@@ -111,17 +140,31 @@ class RenewalTerms:
 def account_mark_churned(
     *, organization: Organization, account: Account, actor: User | None, reason: str
 ) -> Account:
-    """Set the account's stage to churned with churned_at, and audit it.
+    """Record the churn (churned_at), audit it and announce `account_churned` after commit.
 
-    The lifecycle engine (not built yet) will own stage changes and record a StageTransition;
-    until then renewals writes Account.stage directly here, and only here."""
+    The stage itself is the lifecycle engine's: its receiver moves the account to churned
+    and records the StageTransition (renewals never writes Account.stage)."""
     _check(organization, account)
     before = account.stage
     now = timezone.now()
     Account.objects.filter(organization=organization, pk=account.pk).update(
-        stage=Stage.CHURNED, stage_entered_at=now, churned_at=now, updated_at=now
+        churned_at=now, updated_at=now
     )
-    account.stage, account.stage_entered_at, account.churned_at = Stage.CHURNED, now, now
+    account.churned_at = now
+    membership_id = (
+        Membership.objects.filter(organization=organization, user=actor)
+        .values_list("id", flat=True)
+        .first()
+        if actor is not None and actor.is_authenticated
+        else None
+    )
+    _send_on_commit(
+        signals.account_churned,
+        organization,
+        account_id=account.pk,
+        reason=reason,
+        membership_id=membership_id,
+    )
     audit_record(
         organization=organization,
         actor=actor,
@@ -218,4 +261,7 @@ def renewal_close(
             "arr_cents": opportunity.amount_cents,
         },
     )
+    if successor is not None:
+        _send_on_commit(signals.contracts_changed, organization, account_ids=[contract.account_id])
+    _opportunity_announce(organization, opportunity)
     return opportunity

@@ -95,7 +95,7 @@ def test_valid_file_creates_one_account_per_row(org, csm, run_import):
     assert accounts["ACC-1"].industry == "Retail"
     assert accounts["ACC-1"].go_live_date == date(2025, 3, 1)
     assert accounts["ACC-2"].go_live_date == date(2024, 1, 15)
-    assert accounts["ACC-2"].stage == Stage.ADOPTION
+    assert accounts["ACC-2"].stage == Stage.ONBOARDING  # the stage column is not imported
     assert accounts["ACC-2"].segment == Segment.ENTERPRISE
     assert accounts["ACC-2"].owner_id is None
     assert accounts["ACC-3"].owner_id == csm.pk
@@ -140,18 +140,17 @@ def test_importing_the_same_file_twice_changes_nothing_the_second_time(org, run_
         assert dict(Account.objects.values_list("external_id", "updated_at")) == updated_at
 
 
-def test_stage_change_restarts_the_stage_clock(org, run_import):
+def test_the_stage_column_is_ignored_the_engine_owns_the_stage(org, run_import):
     account = AccountFactory(
         organization=org, external_id="ACC-1", name="Acme", stage=Stage.ONBOARDING
     )
 
     report = run_import(_csv("external_id,name,stage", "ACC-1,Acme,renewal"))
 
-    assert (report.updated, report.errors) == (1, ())
-
+    assert (report.updated, report.unchanged, report.errors) == (0, 1, ())
     fresh = _accounts(org)["ACC-1"]
-    assert fresh.stage == Stage.RENEWAL
-    assert fresh.stage_entered_at > account.stage_entered_at
+    assert fresh.stage == Stage.ONBOARDING
+    assert fresh.stage_entered_at == account.stage_entered_at
 
 
 def test_semicolon_file_with_bom_and_human_headers_is_imported(org, csm, run_import):
@@ -238,8 +237,6 @@ def test_mixed_file_keeps_valid_rows_and_reports_each_invalid_line(org, member, 
             [
                 "segment: “huge” is not one of smb, mid_market, enterprise, strategic.",
                 "go_live_date: “2024-02-30” is not a date; use YYYY-MM-DD or DD/MM/YYYY.",
-                "stage: “sleeping” is not one of onboarding, adoption, retention, expansion, "
-                "renewal, advocacy, churned.",
                 "owner_email: “vic@acme.example” is a viewer and cannot own accounts.",
             ],
         ),
@@ -253,8 +250,7 @@ def test_mixed_file_keeps_valid_rows_and_reports_each_invalid_line(org, member, 
         "ACC-3,,,,,,,4,name: a value is required",
         "ACC-4,Initech,vic@acme.example,huge,,2024-02-30,sleeping,6,"
         '"segment: “huge” is not one of smb, mid_market, enterprise, strategic; go_live_date: '
-        "“2024-02-30” is not a date; use YYYY-MM-DD or DD/MM/YYYY; stage: “sleeping” is not "
-        "one of onboarding, adoption, retention, expansion, renewal, advocacy, churned; "
+        "“2024-02-30” is not a date; use YYYY-MM-DD or DD/MM/YYYY; "
         'owner_email: “vic@acme.example” is a viewer and cannot own accounts"',
     ]
 

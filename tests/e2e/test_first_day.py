@@ -42,7 +42,7 @@ def test_sign_up_import_and_open_account_360(page, live_server, tmp_path):
     page.fill("input[name=password2]", PASSWORD)
     page.locator("form[action$='/auth/signup/'] button[type=submit]").click()
 
-    expect(page).to_have_url(re.compile(r"/accounts/$"))
+    expect(page).to_have_url(re.compile(r"/my-day/$"))  # the home page; empty: import first
     expect(page.get_by_text("No accounts yet")).to_be_visible()
     organization = Organization.objects.get(name="Sucesso do Cliente Ltda")
     assert Membership.objects.get(organization=organization).role == Role.OWNER

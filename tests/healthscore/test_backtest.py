@@ -3,9 +3,10 @@
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from healthscore.selectors import health_backtest
+from healthscore.backtest import health_backtest
 from tests.accounts.factories import AccountFactory
 from tests.healthscore.factories import HealthSnapshotFactory
+from tests.renewals.factories import ContractFactory
 
 T = date(2026, 6, 1)
 
@@ -71,3 +72,64 @@ def test_backtest_without_history_is_empty(org, in_scope):
         None,
         None,
     )
+
+
+def contract(account, start_days_before_t, end_days_before_t, arr, **extra):
+    ContractFactory(
+        account=account,
+        start_date=T - timedelta(days=start_days_before_t),
+        end_date=T - timedelta(days=end_days_before_t),
+        arr_cents=arr,
+        **extra,
+    )
+
+
+def test_backtest_measures_contraction_from_contract_history(org, in_scope):
+    # Given snapshots on T-200 and T-150 (both at least 90 days old):
+    shrinks = AccountFactory(organization=org)
+    contract(shrinks, 400, 180, 1_000_000)  # renewed on T-180 at a lower price:
+    contract(shrinks, 180, -200, 600_000)  # a contraction on T-180
+    snap(shrinks, 200, "red")  # 20 days before the drop → contracted
+    snap(shrinks, 150, "red")  # after it → not contracted
+    steady = AccountFactory(organization=org)
+    contract(steady, 400, 180, 1_000_000)
+    contract(steady, 180, -200, 1_000_000)  # seamless renewal at the same price: no change
+    contract(steady, 170, 100, 300_000, kind="add_on")  # add-on ends on T-100: ARR falls
+    snap(steady, 200, "green")  # the add-on's end is 100 days later: beyond the horizon
+    snap(steady, 150, "green")  # 50 days later → contracted
+    voided = AccountFactory(organization=org)
+    contract(voided, 400, -200, 1_000_000)
+    contract(voided, 300, 190, 500_000, kind="add_on", status="void")  # void: never counts
+    snap(voided, 200, "yellow")
+    gone = AccountFactory(organization=org, churned_at=churned(org, 160))
+    contract(gone, 400, 160, 800_000)  # ends with the churn: ARR to zero is churn, not contraction
+    snap(gone, 200, "red")
+
+    with in_scope(org):
+        result = health_backtest(organization=org, horizon_days=90, today=T)
+
+    # Then
+    assert [(b.band, b.snapshots, b.churned, b.contracted) for b in result.bands] == [
+        ("green", 2, 0, 1),
+        ("yellow", 1, 0, 0),
+        ("red", 3, 1, 1),
+    ]
+    assert result.contraction_lift_red_over_green == (1 / 3) / (1 / 2)
+
+
+def test_backtest_endpoint_for_managers(org, member, api_client_for, client_for, in_scope):
+    # Given one red snapshot followed by churn
+    a = AccountFactory(organization=org, churned_at=churned(org, 150))
+    snap(a, 200, "red")
+    manager, csm = member("manager"), member("csm")
+
+    # When / Then: managers read it (the page and the API); a CSM is refused
+    response = client_for(manager).get("/api/v1/health/backtest/?horizon_days=90")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["horizon_days"] == 90
+    assert body["churned_accounts"] == 1
+    assert client_for(csm).get("/api/v1/health/backtest/").status_code == 403
+    bad = client_for(manager).get("/api/v1/health/backtest/?horizon_days=0")
+    assert bad.status_code == 400
+    assert [e["field"] for e in bad.json()["errors"]] == ["horizon_days"]

@@ -24,6 +24,8 @@ PUBLIC_ROUTE_NAMES = {
     "organization_switch": "switches among the user's own memberships (tested in tenancy tests)",
     "organization_create": "creates a new organization for the user",
     "invitation_accept": "tokenized public link (tested in tenancy tests)",
+    "whatsapp_webhook": "public provider webhook: its token names the organization and the "
+    "app-secret HMAC authenticates it; cross-tenant safety in tests/outreach/test_webhook.py",
 }
 PUBLIC_PATH_PREFIXES = {
     "admin/": "platform admin, staff only",
@@ -33,6 +35,8 @@ PUBLIC_PATH_PREFIXES = {
 # Routes whose kwargs are not object ids.
 NON_OBJECT_KWARG_ROUTES = {
     "account_import_sample": "kind of sample CSV (accounts/contacts), no tenant data",
+    "message_template_edit": "addressed by (template key, language) inside the active "
+    "organization, never by id; tested in tests/outreach/test_views.py",
 }
 
 

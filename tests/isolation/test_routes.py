@@ -15,10 +15,22 @@ import pytest
 from django.core import mail
 from django.forms.models import model_to_dict
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import Account, Contact, ImportJob
+from lifecycle.models import (
+    AdvocacyRecord,
+    FollowUp,
+    Objective,
+    Playbook,
+    SuccessPlan,
+    Task,
+    Touchpoint,
+)
+from lifecycle.models.stages import StageTransition
+from outreach.models import MessageTemplate, OutboundMessage
 from renewals.models import Contract, Opportunity
-from tenancy.models import ApiKey, AuditEvent, Invitation, Membership, Role
+from tenancy.models import ApiKey, AuditEvent, Invitation, Membership, Role, ScheduledAction
 from tests.accounts.factories import AccountFactory, ContactFactory, ImportJobFactory
 from tests.healthscore.factories import (
     HealthAdjustmentFactory,
@@ -28,12 +40,23 @@ from tests.healthscore.factories import (
     HealthSnapshotFactory,
 )
 from tests.isolation.routes import collection_routes, object_routes, unclassified_routes
+from tests.lifecycle.factories_followup import FollowUpFactory
+from tests.lifecycle.factories_records import (
+    AdvocacyRecordFactory,
+    ObjectiveFactory,
+    SuccessPlanFactory,
+    TouchpointFactory,
+)
+from tests.lifecycle.factories_stages import StageHoldFactory, StageTransitionFactory
+from tests.lifecycle.factories_tasks import PlaybookFactory, PlaybookStepFactory, TaskFactory
+from tests.outreach.factories import MessageTemplateFactory, OutboundMessageFactory
 from tests.renewals.factories import ContractFactory, OpportunityFactory
 from tests.tenancy.factories import (
     ApiKeyFactory,
     AuditEventFactory,
     InvitationFactory,
     MembershipFactory,
+    ScheduledActionFactory,
     UserFactory,
 )
 
@@ -44,8 +67,19 @@ FACTORIES = {
     Invitation: InvitationFactory,
     Membership: MembershipFactory,
     ImportJob: ImportJobFactory,
+    FollowUp: FollowUpFactory,
+    ScheduledAction: ScheduledActionFactory,
     Contract: ContractFactory,
     Opportunity: OpportunityFactory,
+    StageTransition: StageTransitionFactory,
+    OutboundMessage: OutboundMessageFactory,
+    MessageTemplate: MessageTemplateFactory,
+    Task: TaskFactory,
+    Playbook: PlaybookFactory,
+    Touchpoint: TouchpointFactory,
+    SuccessPlan: SuccessPlanFactory,
+    Objective: ObjectiveFactory,
+    AdvocacyRecord: AdvocacyRecordFactory,
 }
 MISSING_PK = 987654321
 WRITE_PAYLOAD = {"name": "hijacked", "role": Role.OWNER, "email": "hijack@example.com"}
@@ -63,6 +97,18 @@ MARKERS = [
     "leak-key-feature",
     "Leak Plan Platinum",
     "Leak Expansion Deal",
+    "leak-stage-reason",
+    "leak-hold-reason",
+    "leak-followup-note",
+    "leak.scheduled.kind",
+    "Leak-marker-message",
+    "Leak-marker-template",
+    "Leak-marker-task-title",
+    "Leak-marker-playbook",
+    "leak-touchpoint-summary",
+    "Leak Success Plan",
+    "leak-objective-metric",
+    "Leak Referred Company",
 ]
 
 
@@ -155,7 +201,10 @@ def test_other_tenant_object_is_not_found(route, method, credential, org, intrud
     # Then the answer is "not found", indistinguishable from a missing id
     if method == "GET":
         assert response.status_code == 404
-    assert response.status_code in (404, 405)
+    # 403 only where API keys may never write (admin resources such as playbooks): refused
+    # before any lookup, so a foreign id and a missing one get the same answer.
+    refused = credential == "api_key" and response.status_code == 403
+    assert response.status_code in (404, 405) or refused
     assert response.status_code == missing.status_code
     assert _snapshot(in_scope, victim) == before
     with in_scope(org):
@@ -197,6 +246,34 @@ def tenant_a_data(org):
     HealthModelFactory(organization=org, key_features=["leak-key-feature"])
     contract = ContractFactory(account=account, plan="Leak Plan Platinum")
     OpportunityFactory(contract=contract, kind="expansion", title="Leak Expansion Deal")
+    StageTransitionFactory(
+        account=red, to_stage="renewal", reason_code="manual", reason_text="leak-stage-reason"
+    )
+    StageHoldFactory(account=red, stage="renewal", reason="leak-hold-reason")
+    FollowUpFactory(account=account, status="open")
+    FollowUpFactory(
+        account=red,
+        status="done",
+        outcome="issue_found",
+        note="leak-followup-note",
+        recorded_at=timezone.now(),
+    )
+    ScheduledActionFactory(organization=org, kind="leak.scheduled.kind", status="dead")
+    OutboundMessageFactory(account=account, body="Hi. Leak-marker-message.")
+    MessageTemplateFactory(organization=org, key="custom.leak", body="Leak-marker-template")
+    TaskFactory(account=account, title="Leak-marker-task-title", outcome="Leak-marker-task-title")
+    PlaybookStepFactory(
+        playbook=PlaybookFactory(organization=org, name="Leak-marker-playbook"),
+        title="Leak-marker-playbook step",
+    )
+    TouchpointFactory(account=account, summary="leak-touchpoint-summary")
+    ObjectiveFactory(
+        plan=SuccessPlanFactory(account=account, title="Leak Success Plan"),
+        metric="leak-objective-metric",
+    )
+    AdvocacyRecordFactory(
+        account=account, kind="referral", referred_company="Leak Referred Company"
+    )
     return account
 
 

@@ -225,18 +225,22 @@ def test_closing_downsell_needs_a_lower_arr(org, in_scope):
     assert closed.result_contract.end_date == date(2028, 1, 1)
 
 
-def test_closing_churned_moves_the_account(org, member, in_scope):
+def test_closing_churned_moves_the_account(
+    org, member, in_scope, django_capture_on_commit_callbacks
+):
+    # The stage is the lifecycle engine's: it moves on commit (renewals.signals.account_churned).
     opportunity = OpportunityFactory(
         contract__account__organization=org, contract__account__stage=Stage.RENEWAL
     )
     actor = member(Role.CSM).user
     with in_scope(org):
-        services.renewal_close(
-            organization=org,
-            opportunity=opportunity,
-            outcome=OpportunityStage.CHURNED,
-            actor=actor,
-        )
+        with django_capture_on_commit_callbacks(execute=True):
+            services.renewal_close(
+                organization=org,
+                opportunity=opportunity,
+                outcome=OpportunityStage.CHURNED,
+                actor=actor,
+            )
         account = Account.objects.get(pk=opportunity.account_id)
         contract = Contract.objects.get(pk=opportunity.contract_id)
         audit = AuditEvent.objects.get(organization=org, action="account.churned")

@@ -6,7 +6,16 @@ import factory
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
-from tenancy.models import ApiKey, AuditEvent, Invitation, Membership, Organization, Role, User
+from tenancy.models import (
+    ApiKey,
+    AuditEvent,
+    Invitation,
+    Membership,
+    Organization,
+    Role,
+    ScheduledAction,
+    User,
+)
 from tenancy.tokens import token_hash
 
 PASSWORD = "correct-horse-battery-staple"
@@ -111,3 +120,13 @@ class AuditEventFactory(ScopedFactory):
     action = "test.event"
     target_type = "account"
     target_id = "1"
+
+
+class ScheduledActionFactory(ScopedFactory):
+    class Meta:
+        model = ScheduledAction
+
+    organization = factory.SubFactory(OrganizationFactory)
+    kind = "test.kind"
+    subject = factory.Sequence(lambda n: f"subject-{n}")
+    due_at = factory.LazyFunction(timezone.now)

@@ -5,10 +5,21 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_DIRS = ["tenancy", "accounts", "renewals", "healthscore", "config"]
+APP_DIRS = [
+    "tenancy",
+    "accounts",
+    "outreach",
+    "renewals",
+    "healthscore",
+    "lifecycle",
+    "dashboards",
+    "config",
+]
 AUDITED = {
     ("tenancy/selectors.py", "ApiKey.objects.with_scopes_disabled()"),
     ("tenancy/selectors.py", "Invitation.objects.with_scopes_disabled()"),
+    # The public WhatsApp webhook URL's token decides the organization (outreach webhook).
+    ("outreach/selectors.py", "OutreachSettings.objects.with_scopes_disabled()"),
 }
 PATTERN = re.compile(r"[\w.]*(?:with_scopes_disabled\(\)|scopes_disabled\(\))")
 

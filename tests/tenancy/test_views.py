@@ -47,7 +47,7 @@ def test_login_with_email(client, org, member):
     membership = member(Role.CSM)
     response = client.post("/auth/login/", {"login": membership.user.email, "password": PASSWORD})
     assert response.status_code == 302
-    assert client.get("/").url == "/accounts/"
+    assert client.get("/").url == "/my-day/"  # the CSM home page (dashboards)
 
 
 def test_switcher_changes_the_active_organization(org, other_org, client):

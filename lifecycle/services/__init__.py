@@ -1,0 +1,1 @@
+"""Lifecycle services, one module per concern (DESIGN.md, Layout): every write is here."""

@@ -1,0 +1,7 @@
+"""Celery tasks of the lifecycle app, one module per part (Celery discovers this module)."""
+
+from lifecycle.tasks_records import (  # noqa: F401
+    objectives_bound_refresh_sweep_task,
+    objectives_bound_refresh_task,
+)
+from lifecycle.tasks_stages import stages_daily_sweep_task, stages_evaluate_task  # noqa: F401

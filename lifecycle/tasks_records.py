@@ -1,0 +1,41 @@
+"""Celery tasks of touchpoints, success plans and advocacy (re-exported by lifecycle/tasks.py).
+
+Bound objectives are refreshed once a day (beat `objectives-bound-refresh`, after the nightly
+health recompute): the sweep fans out one task per organization that has bound objectives,
+each runs one UPDATE (`objective_bound_refresh`), so a double-fired beat only writes the same
+values twice.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import connection
+
+from lifecycle.models.success import Objective
+from tenancy.models import Organization
+from tenancy.tasks import TenantTask
+
+
+def organizations_with_bound_objectives_unscoped() -> list[int]:
+    """Ids of organizations with bound objectives (a cross-tenant read of ids, for fan-out)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT organization_id FROM {Objective._meta.db_table} "  # noqa: S608
+            "WHERE metric_event <> ''"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+@shared_task(time_limit=120, soft_time_limit=100)
+def objectives_bound_refresh_sweep_task() -> int:
+    ids = organizations_with_bound_objectives_unscoped()
+    for organization_id in ids:
+        objectives_bound_refresh_task.delay(organization_id=organization_id)
+    return len(ids)
+
+
+@shared_task(base=TenantTask, time_limit=300, soft_time_limit=240)
+def objectives_bound_refresh_task(*, organization: Organization) -> int:
+    from lifecycle.services.success import objective_bound_refresh
+
+    return objective_bound_refresh(organization=organization).objectives

@@ -1,0 +1,1 @@
+"""Lifecycle pages, one module per concern."""
