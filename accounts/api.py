@@ -15,6 +15,7 @@ from accounts import services
 from accounts.models import Account, Contact, Segment, Stage
 from accounts.validators import phone_normalize, region_for_organization
 from tenancy.api import TenantModelViewSet
+from tenancy.api_filters import BoundedIsoDateTimeFilter
 from tenancy.ids import MAX_ID, id_parse
 from tenancy.models import Membership
 
@@ -121,6 +122,8 @@ class AccountReferenceField(serializers.Field):
         accounts = Account.objects.filter(organization=self.context["organization"])
         if isinstance(data, bool) or not isinstance(data, int | str) or data == "":
             self.fail("invalid")
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("not_found", value=data.replace("\x00", "\\x00"))
         if isinstance(data, int):
             pk = id_parse(data)
             account = accounts.filter(pk=pk).first() if pk is not None else None
@@ -198,7 +201,7 @@ class AccountFilter(django_filters.FilterSet):
     owner = django_filters.CharFilter(field_name="owner__user__email", lookup_expr="iexact")
     segment = django_filters.ChoiceFilter(choices=Segment.choices)
     stage = django_filters.ChoiceFilter(choices=Stage.choices)
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    updated_after = BoundedIsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Account

@@ -50,6 +50,7 @@ from lifecycle.services import advocacy as advocacy_services
 from lifecycle.services import success as success_services
 from lifecycle.services import touchpoints as touchpoint_services
 from tenancy.api import TenantModelViewSet
+from tenancy.api_filters import BoundedIsoDateTimeFilter
 from tenancy.ids import MAX_ID, id_parse
 from tenancy.models import Role
 
@@ -173,8 +174,8 @@ class TouchpointFilter(django_filters.FilterSet):
     )
     channel = django_filters.ChoiceFilter(choices=TouchpointChannel.choices)
     sentiment = django_filters.ChoiceFilter(choices=Sentiment.choices)
-    since = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    since = BoundedIsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    until = BoundedIsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = Touchpoint

@@ -32,6 +32,7 @@ from lifecycle.models.tasks import (
 from lifecycle.services import playbooks as playbook_services
 from lifecycle.services import tasks as task_services
 from tenancy.api import READ_ROLES, TenantModelViewSet
+from tenancy.api_filters import BoundedIsoDateTimeFilter
 from tenancy.ids import MAX_ID
 from tenancy.models import Role
 
@@ -107,10 +108,10 @@ class TaskFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=TaskStatus.choices)
     kind = django_filters.ChoiceFilter(choices=TaskKind.choices)
     source = django_filters.ChoiceFilter(choices=TaskSource.choices)
-    due_before = django_filters.IsoDateTimeFilter(
+    due_before = BoundedIsoDateTimeFilter(
         field_name="due_at", lookup_expr="lt", label="Due before (ISO 8601 date-time)"
     )
-    due_after = django_filters.IsoDateTimeFilter(
+    due_after = BoundedIsoDateTimeFilter(
         field_name="due_at", lookup_expr="gte", label="Due at or after (ISO 8601 date-time)"
     )
 
