@@ -9,21 +9,17 @@ organization runs nightly; the expansion triggers are evaluated daily the same w
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import connection
 from django.utils import timezone
 
 from healthscore.models import HealthDirty, HistoryRecompute
+from tenancy.jobs import organizations_with_rows_unscoped
 from tenancy.models import Organization
 from tenancy.tasks import TenantTask
 
 
 def health_dirty_organizations_unscoped() -> list[int]:
     """Organizations with dirty accounts (a cross-tenant read of ids only, for the fan-out)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT DISTINCT organization_id FROM {HealthDirty._meta.db_table}"  # noqa: S608
-        )
-        return [row[0] for row in cursor.fetchall()]
+    return organizations_with_rows_unscoped(HealthDirty)
 
 
 @shared_task(time_limit=30, soft_time_limit=25)
@@ -70,13 +66,11 @@ def health_history_recompute_task(*, organization: Organization, job_id: int) ->
 
 def health_history_stale_organizations_unscoped(stale_before) -> list[int]:
     """Organizations with a history rebuild that looks stopped (ids only, for the fan-out)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT DISTINCT organization_id FROM {HistoryRecompute._meta.db_table} "  # noqa: S608
-            "WHERE status IN ('queued', 'running') AND COALESCE(heartbeat_at, created_at) < %s",
-            [stale_before],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    return organizations_with_rows_unscoped(
+        HistoryRecompute,
+        "status IN ('queued', 'running') AND COALESCE(heartbeat_at, created_at) < %s",
+        [stale_before],
+    )
 
 
 @shared_task(time_limit=60, soft_time_limit=50)

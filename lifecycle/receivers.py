@@ -1,9 +1,25 @@
-"""Receivers of lower apps' signals: each calls one lifecycle service (DESIGN.md, Layout)."""
+"""Receivers of lower apps' signals: each calls one lifecycle service (DESIGN.md, Layout).
 
-# --- touchpoints (records) ---------------------------------------------------------------
+Services are imported inside the receivers (they import models; this module is loaded from
+LifecycleConfig.ready), except the follow-up service, whose import also registers the
+`followup.start` ScheduledAction handler.
+"""
+
 from django.dispatch import receiver
 
+from accounts.signals import go_live_changed
+from healthscore.signals import band_changed, score_dropped
+from lifecycle.services import followup as _followup_service
+from lifecycle.signals import followup_outcome_recorded, stage_changed
 from outreach.signals import message_received
+from renewals.signals import (
+    account_churned,
+    contracts_changed,
+    opportunity_changed,
+    renewal_window_entered,
+)
+
+# --- touchpoints (records) ---------------------------------------------------------------
 
 
 @receiver(message_received, dispatch_uid="lifecycle.touchpoint_from_inbound_message")
@@ -24,9 +40,6 @@ def touchpoint_from_inbound_message(
 
 
 # --- tasks and playbooks -------------------------------------------------------------------
-from healthscore.signals import band_changed, score_dropped  # noqa: E402
-from lifecycle.signals import followup_outcome_recorded, stage_changed  # noqa: E402
-from renewals.signals import renewal_window_entered  # noqa: E402
 
 
 @receiver(band_changed, dispatch_uid="lifecycle.playbooks_on_band_changed")
@@ -82,12 +95,6 @@ def playbooks_on_followup_outcome(sender, *, organization, followup_id, account_
 
 
 # --- stage engine (stages) -----------------------------------------------------------------
-from accounts.signals import go_live_changed  # noqa: E402
-from renewals.signals import (  # noqa: E402
-    account_churned,
-    contracts_changed,
-    opportunity_changed,
-)
 
 
 @receiver(go_live_changed, dispatch_uid="lifecycle.stages_on_go_live_changed")
@@ -133,10 +140,6 @@ def stages_on_account_churned(sender, *, organization, account_id, reason, membe
 
 
 # --- 7-day follow-up ---------------------------------------------------------------------
-from accounts.signals import go_live_changed  # noqa: E402
-
-# Importing the service registers the `followup.start` ScheduledAction handler.
-from lifecycle.services import followup as _followup_service  # noqa: E402
 
 
 @receiver(go_live_changed, dispatch_uid="lifecycle.followups_on_go_live_changed")

@@ -9,21 +9,16 @@ values twice.
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import connection
 
 from lifecycle.models.success import Objective
+from tenancy.jobs import organizations_with_rows_unscoped
 from tenancy.models import Organization
 from tenancy.tasks import TenantTask
 
 
 def organizations_with_bound_objectives_unscoped() -> list[int]:
     """Ids of organizations with bound objectives (a cross-tenant read of ids, for fan-out)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT DISTINCT organization_id FROM {Objective._meta.db_table} "  # noqa: S608
-            "WHERE metric_event <> ''"
-        )
-        return [row[0] for row in cursor.fetchall()]
+    return organizations_with_rows_unscoped(Objective, "metric_event <> ''")
 
 
 @shared_task(time_limit=120, soft_time_limit=100)

@@ -9,10 +9,10 @@ each message is claimed by a conditional state change (services/dispatch.py).
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import connection
 from django.utils import timezone
 
 from outreach.models import MessageStatus, OutboundMessage
+from tenancy.jobs import enqueue_now, organizations_with_rows_unscoped
 from tenancy.models import Organization
 from tenancy.tasks import TenantTask
 
@@ -20,20 +20,15 @@ from tenancy.tasks import TenantTask
 def outreach_due_organizations_unscoped() -> list[int]:
     """Organizations with due or stale outbox rows (a cross-tenant read of ids, for fan-out)."""
     now = timezone.now()
-    table = OutboundMessage._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT DISTINCT organization_id FROM {table} "  # noqa: S608
-            "WHERE (status = %s AND next_attempt_at <= %s) OR (status = %s AND lease_until < %s)",
-            [MessageStatus.QUEUED, now, MessageStatus.SENDING, now],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    return organizations_with_rows_unscoped(
+        OutboundMessage,
+        "(status = %s AND next_attempt_at <= %s) OR (status = %s AND lease_until < %s)",
+        [MessageStatus.QUEUED, now, MessageStatus.SENDING, now],
+    )
 
 
 @shared_task(time_limit=30, soft_time_limit=25)
 def outbound_messages_dispatch_sweep_task() -> int:
-    from tenancy.jobs import enqueue_now
-
     organization_ids = outreach_due_organizations_unscoped()
     for organization_id in organization_ids:
         enqueue_now(outbound_messages_dispatch_task, organization_id=organization_id)

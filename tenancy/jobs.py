@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
+from django.db import connection, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -26,3 +26,15 @@ def enqueue_now(task, **kwargs) -> bool:
 
 def enqueue_on_commit(task, **kwargs) -> None:
     transaction.on_commit(lambda: enqueue_now(task, **kwargs))
+
+
+def organizations_with_rows_unscoped(model, where: str = "", params=()) -> list[int]:
+    """Ids of the organizations owning rows of `model` that match `where` (trusted SQL with %s
+    placeholders): the one cross-tenant read a beat sweeper makes before fanning out one task
+    per organization. Raw SQL on purpose: it reads ids only and never enters a scope."""
+    sql = f"SELECT DISTINCT organization_id FROM {model._meta.db_table}"  # noqa: S608
+    if where:
+        sql += f" WHERE {where}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        return [row[0] for row in cursor.fetchall()]

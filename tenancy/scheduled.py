@@ -38,12 +38,12 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tenancy.jobs import enqueue_on_commit
+from tenancy.jobs import enqueue_on_commit, organizations_with_rows_unscoped
 from tenancy.models import Organization, ScheduledAction, User
 from tenancy.services import audit_record
 
@@ -163,26 +163,18 @@ def scheduled_action_cancel(*, organization: Organization, kind: str, subject: s
 
 def scheduled_organizations_due_unscoped(*, now: datetime) -> list[int]:
     """Organizations with due pending rows (a cross-tenant read of ids only, for the fan-out)."""
-    table = ScheduledAction._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT DISTINCT organization_id FROM {table} "  # noqa: S608
-            "WHERE status = %s AND due_at <= %s",
-            [Status.PENDING, now],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    return organizations_with_rows_unscoped(
+        ScheduledAction, "status = %s AND due_at <= %s", [Status.PENDING, now]
+    )
 
 
 def scheduled_organizations_stuck_unscoped(*, now: datetime) -> list[int]:
     """Organizations with expired leases or lost enqueues (ids only, for the reaper)."""
-    table = ScheduledAction._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT DISTINCT organization_id FROM {table} "  # noqa: S608
-            "WHERE (status = %s AND lease_until < %s) OR (status = %s AND enqueued_at < %s)",
-            [Status.RUNNING, now, Status.ENQUEUED, now - LOST_ENQUEUE_AFTER],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    return organizations_with_rows_unscoped(
+        ScheduledAction,
+        "(status = %s AND lease_until < %s) OR (status = %s AND enqueued_at < %s)",
+        [Status.RUNNING, now, Status.ENQUEUED, now - LOST_ENQUEUE_AFTER],
+    )
 
 
 def scheduled_actions_dispatch(
