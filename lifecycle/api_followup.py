@@ -16,7 +16,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
-from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
 
 from lifecycle.models import FollowUp
@@ -168,7 +167,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TenantVi
             )
         except DjangoValidationError as error:
             if hasattr(error, "error_dict"):
-                raise serializers.ValidationError(get_error_detail(error)) from error
+                raise  # field errors: the API's error handler answers 400 with their codes
             raise FollowUpConflict(detail=error.messages[0], code=error.code) from error
         fresh = self.get_queryset().get(pk=followup.pk)
         return Response(self.get_serializer(fresh).data)

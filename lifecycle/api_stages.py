@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, views
@@ -86,17 +85,14 @@ class StageTransitionViewSet(
     def create(self, request, *args, **kwargs):
         data = StageChangeSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        try:
-            change = services.account_stage_set(
-                organization=self.organization,
-                account=data.validated_data["account"],
-                stage=data.validated_data["to_stage"],
-                reason=data.validated_data["reason"],
-                actor=self.actor,
-                api_key=request._request.api_key,
-            )
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(error.message_dict) from None
+        change = services.account_stage_set(
+            organization=self.organization,
+            account=data.validated_data["account"],
+            stage=data.validated_data["to_stage"],
+            reason=data.validated_data["reason"],
+            actor=self.actor,
+            api_key=request._request.api_key,
+        )
         body = StageTransitionSerializer(change.transition, context=self.get_serializer_context())
         return Response(body.data, status=status.HTTP_201_CREATED)
 

@@ -13,11 +13,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.fields import get_error_detail
 
 from accounts.api import AccountReferenceField, OwnerEmailField
 from lifecycle.models import Playbook, PlaybookStep, Task
@@ -35,11 +33,6 @@ from tenancy.api import READ_ROLES, TenantModelViewSet
 from tenancy.api_filters import BoundedIsoDateTimeFilter
 from tenancy.ids import MAX_ID
 from tenancy.models import Role
-
-
-def _raise_drf(error: DjangoValidationError):
-    """The service's refusal as a DRF 400, keeping each message's code (`role_forbidden`)."""
-    return serializers.ValidationError(get_error_detail(error))
 
 
 @extend_schema_field({"type": "string", "format": "email", "nullable": True, "readOnly": True})
@@ -149,27 +142,24 @@ class TaskViewSet(TenantModelViewSet):
                 errors[name] = [serializers.Field.default_error_messages["required"]]
         if errors:
             raise serializers.ValidationError(errors)
-        try:
-            with transaction.atomic():
-                task = task_services.task_create(
+        with transaction.atomic():
+            task = task_services.task_create(
+                organization=self.organization,
+                account=data["account"],
+                title=data["title"],
+                kind=data.get("kind", TaskKind.OTHER),
+                due_at=data["due_at"],
+                source=TaskSource.MANUAL,
+                assignee=data.get("assignee"),
+                actor=self._actor(),
+            )
+            if outcome:
+                task = task_services.task_update(
                     organization=self.organization,
-                    account=data["account"],
-                    title=data["title"],
-                    kind=data.get("kind", TaskKind.OTHER),
-                    due_at=data["due_at"],
-                    source=TaskSource.MANUAL,
-                    assignee=data.get("assignee"),
+                    task=task,
                     actor=self._actor(),
+                    outcome=outcome,
                 )
-                if outcome:
-                    task = task_services.task_update(
-                        organization=self.organization,
-                        task=task,
-                        actor=self._actor(),
-                        outcome=outcome,
-                    )
-        except DjangoValidationError as error:
-            raise _raise_drf(error) from None
         serializer.instance = task
 
     def perform_update(self, serializer):
@@ -177,36 +167,33 @@ class TaskViewSet(TenantModelViewSet):
         task = serializer.instance
         status = data.pop("status", None)
         outcome = data.pop("outcome", None)
-        try:
-            with transaction.atomic():
-                if data:
-                    task = task_services.task_update(
-                        organization=self.organization, task=task, actor=self._actor(), **data
-                    )
-                if status == TaskStatus.DONE:
-                    task = task_services.task_complete(
-                        organization=self.organization,
-                        task=task,
-                        actor=self._actor(),
-                        outcome=outcome or "",
-                    )
-                elif outcome is not None:
-                    task = task_services.task_update(
-                        organization=self.organization,
-                        task=task,
-                        actor=self._actor(),
-                        outcome=outcome,
-                    )
-                if status == TaskStatus.OPEN:
-                    task = task_services.task_reopen(
-                        organization=self.organization, task=task, actor=self._actor()
-                    )
-                elif status == TaskStatus.CANCELLED:
-                    task = task_services.task_cancel(
-                        organization=self.organization, task=task, actor=self._actor()
-                    )
-        except DjangoValidationError as error:
-            raise _raise_drf(error) from None
+        with transaction.atomic():
+            if data:
+                task = task_services.task_update(
+                    organization=self.organization, task=task, actor=self._actor(), **data
+                )
+            if status == TaskStatus.DONE:
+                task = task_services.task_complete(
+                    organization=self.organization,
+                    task=task,
+                    actor=self._actor(),
+                    outcome=outcome or "",
+                )
+            elif outcome is not None:
+                task = task_services.task_update(
+                    organization=self.organization,
+                    task=task,
+                    actor=self._actor(),
+                    outcome=outcome,
+                )
+            if status == TaskStatus.OPEN:
+                task = task_services.task_reopen(
+                    organization=self.organization, task=task, actor=self._actor()
+                )
+            elif status == TaskStatus.CANCELLED:
+                task = task_services.task_cancel(
+                    organization=self.organization, task=task, actor=self._actor()
+                )
         serializer.instance = self.get_queryset().get(pk=task.pk)
 
 
@@ -306,27 +293,21 @@ class PlaybookViewSet(TenantModelViewSet):
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         steps = _step_inputs(data.pop("steps", []))
-        try:
-            playbook = playbook_services.playbook_create(
-                organization=self.organization, actor=self.actor, steps=steps, **data
-            )
-        except DjangoValidationError as error:
-            raise _raise_drf(error) from None
+        playbook = playbook_services.playbook_create(
+            organization=self.organization, actor=self.actor, steps=steps, **data
+        )
         serializer.instance = self.get_queryset().get(pk=playbook.pk)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         steps = data.pop("steps", None)
-        try:
-            playbook = playbook_services.playbook_update(
-                organization=self.organization,
-                playbook=serializer.instance,
-                actor=self.actor,
-                steps=_step_inputs(steps) if steps is not None else None,
-                **data,
-            )
-        except DjangoValidationError as error:
-            raise _raise_drf(error) from None
+        playbook = playbook_services.playbook_update(
+            organization=self.organization,
+            playbook=serializer.instance,
+            actor=self.actor,
+            steps=_step_inputs(steps) if steps is not None else None,
+            **data,
+        )
         serializer.instance = self.get_queryset().get(pk=playbook.pk)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import mixins, serializers
 
 from outreach.models import Channel, MessageStatus, MessageTemplate, OutboundMessage, TemplateLocale
@@ -126,30 +125,16 @@ class MessageTemplateViewSet(
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        try:
-            serializer.instance = message_template_save(
-                organization=self.organization,
-                actor=self.actor,
-                key=data["key"],
-                locale=data["locale"],
-                subject=data.get("subject", ""),
-                body=data["body"],
-                whatsapp_template_name=data.get("whatsapp_template_name", ""),
-                whatsapp_template_language=data.get("whatsapp_template_language", ""),
-            )
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(
-                {
-                    field: [
-                        serializers.ErrorDetail(str(message), code=inner.code or "invalid")
-                        for inner in errors
-                        for message in inner.messages
-                    ]
-                    for field, errors in error.error_dict.items()
-                }
-                if hasattr(error, "error_dict")
-                else {"non_field_errors": error.messages}
-            ) from None
+        serializer.instance = message_template_save(
+            organization=self.organization,
+            actor=self.actor,
+            key=data["key"],
+            locale=data["locale"],
+            subject=data.get("subject", ""),
+            body=data["body"],
+            whatsapp_template_name=data.get("whatsapp_template_name", ""),
+            whatsapp_template_language=data.get("whatsapp_template_language", ""),
+        )
 
 
 ROUTES: list = [

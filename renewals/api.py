@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 import django_filters
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -137,27 +136,21 @@ class ContractViewSet(TenantModelViewSet):
         return Contract.objects.all()
 
     def perform_create(self, serializer):
-        try:
-            serializer.instance = services.contract_create(
-                organization=self.organization,
-                actor=self.actor,
-                api_key=self.request._request.api_key,
-                **serializer.validated_data,
-            )
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(error.message_dict) from None
+        serializer.instance = services.contract_create(
+            organization=self.organization,
+            actor=self.actor,
+            api_key=self.request._request.api_key,
+            **serializer.validated_data,
+        )
 
     def perform_update(self, serializer):
-        try:
-            serializer.instance = services.contract_update(
-                organization=self.organization,
-                contract=serializer.instance,
-                actor=self.actor,
-                api_key=self.request._request.api_key,
-                **serializer.validated_data,
-            )
-        except DjangoValidationError as error:
-            raise serializers.ValidationError(error.message_dict) from None
+        serializer.instance = services.contract_update(
+            organization=self.organization,
+            contract=serializer.instance,
+            actor=self.actor,
+            api_key=self.request._request.api_key,
+            **serializer.validated_data,
+        )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
+from rest_framework.fields import get_error_detail
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -40,10 +41,9 @@ def _flatten(detail, field: str | None, out: list[dict]) -> None:
 
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(
-            detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages,
-            code=getattr(exc, "code", None) or "invalid",
-        )
+        # A service's refusal: each message keeps its own code (e.g. `role_forbidden`), so
+        # views and viewsets let it propagate instead of converting it themselves.
+        exc = exceptions.ValidationError(detail=get_error_detail(exc))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
