@@ -1,6 +1,6 @@
 """Forms of the touchpoint, success plan and advocacy pages. They parse input; the services
-validate the rules (contact of the account, dates, transitions) and their errors are copied
-onto the form (`errors_apply`)."""
+validate the rules (contact of the account, dates, transitions) and the views copy their errors
+onto the form (`tenancy.views_base.errors_apply`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,14 +24,6 @@ from tenancy.models import Membership, Organization, Role
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
-
-
-def errors_apply(form: forms.BaseForm, error: ValidationError) -> None:
-    """Copy a service's ValidationError onto the form (unknown fields become form errors)."""
-    for field, messages in error.message_dict.items():
-        target = field if field in form.fields else None
-        for message in messages:
-            form.add_error(target, message)
 
 
 def _contacts(organization: Organization, account: Account):
@@ -169,6 +160,14 @@ class AdvocacyRecordForm(forms.Form):
     def __init__(self, *args, organization: Organization, account: Account, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["contact"].queryset = _contacts(organization, account)
+
+    def service_fields(self) -> dict:
+        """The cleaned data without an empty `requested_on`: the service then keeps the stored
+        day (edit) or takes today (create)."""
+        data = dict(self.cleaned_data)
+        if data.get("requested_on") is None:
+            data.pop("requested_on", None)
+        return data
 
 
 class AdvocacyTransitionForm(forms.Form):

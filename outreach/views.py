@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -35,7 +36,7 @@ from outreach.templating import (
 )
 from tenancy.middleware import scope_from_token
 from tenancy.models import Role
-from tenancy.views_base import TenantView
+from tenancy.views_base import TenantFormView, TenantView, errors_apply
 
 PAGE_SIZE = 50
 
@@ -70,52 +71,44 @@ class MessageListView(TenantView):
         )
 
 
-class OutreachSettingsView(TenantView):
+class OutreachSettingsView(TenantFormView):
     read_role = Role.ADMIN
     write_role = Role.ADMIN
+    template_name = "outreach/settings.html"
+    form_class = OutreachSettingsForm
+    success_message = gettext_lazy("Outreach settings saved.")
 
-    def _render(self, request, form, status=200):
-        row = selectors.outreach_settings_get(organization=self.organization)
+    def get_object(self):
+        return selectors.outreach_settings_get(organization=self.organization)
+
+    def form_kwargs(self, row):
+        return {"instance": row}
+
+    def context(self, row):
+        # Read again: a bound form has written its values onto `row`.
+        row = self.get_object()
         webhook_url = (
-            request.build_absolute_uri(reverse("whatsapp_webhook", args=[row.webhook_token]))
+            self.request.build_absolute_uri(reverse("whatsapp_webhook", args=[row.webhook_token]))
             if row.pk
             else ""
         )
-        return render(
-            request,
-            "outreach/settings.html",
-            {
-                "form": form,
-                "webhook_url": webhook_url,
-                "default_words_pt_br": ", ".join(DEFAULT_SELLING_WORDS["pt-br"]),
-                "default_words_en": ", ".join(DEFAULT_SELLING_WORDS["en"]),
-                "time_zone": self.organization.time_zone,
-            },
-            status=status,
-        )
+        return {
+            "webhook_url": webhook_url,
+            "default_words_pt_br": ", ".join(DEFAULT_SELLING_WORDS["pt-br"]),
+            "default_words_en": ", ".join(DEFAULT_SELLING_WORDS["en"]),
+            "time_zone": self.organization.time_zone,
+        }
 
-    def get(self, request):
-        row = selectors.outreach_settings_get(organization=self.organization)
-        return self._render(request, OutreachSettingsForm(instance=row))
-
-    def post(self, request):
-        row = selectors.outreach_settings_get(organization=self.organization)
-        form = OutreachSettingsForm(request.POST, instance=row)
-        if not form.is_valid():
-            return self._render(request, form, status=400)
+    def save(self, form, row):
         fields = {name: form.cleaned_data[name] for name in OutreachSettingsForm.Meta.fields}
         for name in OutreachSettingsForm.SECRET_FIELDS:
             fields[name] = form.cleaned_data.get(name, "")
-        try:
-            services.outreach_settings_update(
-                organization=self.organization, actor=request.user, **fields
-            )
-        except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-            return self._render(request, form, status=400)
-        messages.success(request, _("Outreach settings saved."))
-        return redirect("outreach_settings")
+        services.outreach_settings_update(
+            organization=self.organization, actor=self.request.user, **fields
+        )
+
+    def success_url(self, row):
+        return reverse("outreach_settings")
 
 
 class MessageTemplateListView(TenantView):
@@ -222,8 +215,7 @@ class MessageTemplateEditView(TenantView):
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            for field, errors in error.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            errors_apply(form, error)
             return self._render(request, key, locale, form, stored, status=400)
         messages.success(request, _("Template saved."))
         return redirect("message_template_list")

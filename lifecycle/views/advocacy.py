@@ -9,14 +9,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Account
-from lifecycle.forms_records import (
-    AdvocacyFilterForm,
-    AdvocacyRecordForm,
-    AdvocacyTransitionForm,
-    errors_apply,
-)
+from lifecycle.forms_records import AdvocacyFilterForm, AdvocacyRecordForm, AdvocacyTransitionForm
 from lifecycle.models.advocacy import ADVOCACY_TRANSITIONS, AdvocacyRecord, AdvocacyStatus
 from lifecycle.selectors_records import (
     AdvocacyFilters,
@@ -26,7 +22,7 @@ from lifecycle.selectors_records import (
 )
 from lifecycle.services import advocacy as services
 from tenancy.models import Role
-from tenancy.views_base import TenantObjectMixin, TenantView
+from tenancy.views_base import TenantFormView, TenantObjectMixin, TenantView
 
 PAGE_SIZE = 50
 
@@ -97,84 +93,63 @@ class AccountAdvocacyPanelView(TenantObjectMixin, TenantView):
         )
 
 
-class AdvocacyCreateView(TenantObjectMixin, TenantView):
+class _AdvocacyFormView(TenantFormView):
+    read_role = Role.CSM
+    template_name = "lifecycle/records/advocacy_form.html"
+    form_class = AdvocacyRecordForm
+
+
+class AdvocacyCreateView(_AdvocacyFormView):
     model = Account
-    read_role = Role.CSM
+    success_message = gettext_lazy("Advocacy record added.")
 
-    def _render(self, request, form, account, status=200):
-        return render(
-            request,
-            "lifecycle/records/advocacy_form.html",
-            {"form": form, "account": account},
-            status=status,
+    def form_kwargs(self, account):
+        return {"organization": self.organization, "account": account}
+
+    def initial(self, account):
+        return {"kind": self.request.GET.get("kind", "")}
+
+    def context(self, account):
+        return {"account": account}
+
+    def save(self, form, account):
+        services.advocacy_record_create(
+            organization=self.organization,
+            account=account,
+            actor=self.request.user,
+            **form.service_fields(),
         )
 
-    def get(self, request, pk):
-        account = self.get_object()
-        initial = {"kind": request.GET.get("kind", "")}
-        form = AdvocacyRecordForm(organization=self.organization, account=account, initial=initial)
-        return self._render(request, form, account)
-
-    def post(self, request, pk):
-        account = self.get_object()
-        form = AdvocacyRecordForm(request.POST, organization=self.organization, account=account)
-        if form.is_valid():
-            try:
-                services.advocacy_record_create(
-                    organization=self.organization,
-                    account=account,
-                    actor=request.user,
-                    **form.cleaned_data,
-                )
-            except ValidationError as error:
-                errors_apply(form, error)
-            else:
-                messages.success(request, _("Advocacy record added."))
-                return redirect(reverse("account_detail", args=[account.pk]) + "#advocacy")
-        return self._render(request, form, account, status=400)
+    def success_url(self, account):
+        return reverse("account_detail", args=[account.pk]) + "#advocacy"
 
 
-class AdvocacyEditView(TenantObjectMixin, TenantView):
+class AdvocacyEditView(_AdvocacyFormView):
     model = AdvocacyRecord
-    read_role = Role.CSM
     select_related = ("account",)
+    success_message = gettext_lazy("Advocacy record saved.")
 
-    def _render(self, request, form, record, status=200):
-        return render(
-            request,
-            "lifecycle/records/advocacy_form.html",
-            {"form": form, "account": record.account, "record": record},
-            status=status,
-        )
+    def form_kwargs(self, record):
+        return {"organization": self.organization, "account": record.account}
 
-    def get(self, request, pk):
-        record = self.get_object()
+    def initial(self, record):
         initial = {name: getattr(record, name) for name in services.RECORD_FIELDS}
         initial["contact"] = record.contact_id
-        form = AdvocacyRecordForm(
-            organization=self.organization, account=record.account, initial=initial
-        )
-        return self._render(request, form, record)
+        return initial
 
-    def post(self, request, pk):
-        record = self.get_object()
-        form = AdvocacyRecordForm(
-            request.POST, organization=self.organization, account=record.account
+    def context(self, record):
+        return {"account": record.account, "record": record}
+
+    def save(self, form, record):
+        services.advocacy_record_update(
+            organization=self.organization,
+            record=record,
+            actor=self.request.user,
+            **form.service_fields(),
         )
-        if form.is_valid():
-            fields = dict(form.cleaned_data)
-            if fields.get("requested_on") is None:
-                fields.pop("requested_on")
-            try:
-                services.advocacy_record_update(
-                    organization=self.organization, record=record, actor=request.user, **fields
-                )
-            except ValidationError as error:
-                errors_apply(form, error)
-            else:
-                messages.success(request, _("Advocacy record saved."))
-                return redirect(reverse("account_detail", args=[record.account_id]) + "#advocacy")
-        return self._render(request, form, record, status=400)
+
+    def success_url(self, record):
+        return reverse("account_detail", args=[record.account_id]) + "#advocacy"
 
 
 class AdvocacyTransitionView(TenantObjectMixin, TenantView):

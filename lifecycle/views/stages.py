@@ -6,7 +6,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Account, Segment
 from accounts.selectors import owner_choices
@@ -17,7 +19,7 @@ from lifecycle.services import stages as services
 from renewals.services import renewal_window_days
 from tenancy.ids import id_parse
 from tenancy.models import Role
-from tenancy.views_base import TenantObjectMixin, TenantView
+from tenancy.views_base import TenantFormView, TenantView
 
 BOARD_TOP = 8
 HISTORY_SIZE = 20
@@ -65,14 +67,20 @@ class LifecycleBoardView(TenantView):
         )
 
 
-class AccountStageChangeView(TenantObjectMixin, TenantView):
+class AccountStageChangeView(TenantFormView):
     """Set the stage by hand (reason required; it holds) or release a hold. CSM and up."""
 
     model = Account
     read_role = Role.CSM
     write_role = Role.CSM
+    template_name = "lifecycle/stages/account_stage_change.html"
+    form_class = StageChangeForm
+    success_message = gettext_lazy("Stage changed. It holds until released.")
 
-    def _render(self, request, account, form, status=200):
+    def initial(self, account):
+        return {"to_stage": account.stage}
+
+    def context(self, account):
         hold = selectors.stage_hold_get(organization=self.organization, account=account)
         history = list(
             selectors.stage_transition_list(organization=self.organization, account_id=account.pk)[
@@ -80,81 +88,58 @@ class AccountStageChangeView(TenantObjectMixin, TenantView):
             ]
         )
         sla = selectors.account_sla_get(organization=self.organization, account=account)
-        return render(
-            request,
-            "lifecycle/stages/account_stage_change.html",
-            {"account": account, "form": form, "hold": hold, "history": history, "sla": sla},
-            status=status,
+        return {"account": account, "hold": hold, "history": history, "sla": sla}
+
+    def save(self, form, account):
+        services.account_stage_set(
+            organization=self.organization,
+            account=account,
+            stage=form.cleaned_data["to_stage"],
+            reason=form.cleaned_data["reason"],
+            actor=self.request.user,
         )
 
-    def get(self, request, pk):
-        account = self.get_object()
-        return self._render(request, account, StageChangeForm(initial={"to_stage": account.stage}))
+    def success_url(self, account):
+        return reverse("account_detail", args=[account.pk])
 
     def post(self, request, pk):
+        if request.POST.get("action") != "release":
+            return super().post(request, pk)
         account = self.get_object()
-        if request.POST.get("action") == "release":
-            try:
-                services.account_stage_release(
-                    organization=self.organization, account=account, actor=request.user
-                )
-            except ValidationError:
-                messages.info(request, _("This account's stage was not held."))
-            else:
-                messages.success(request, _("Released: the rules decide the stage again."))
-            return redirect("account_stage_change", pk=account.pk)
-        form = StageChangeForm(request.POST)
-        if form.is_valid():
-            try:
-                services.account_stage_set(
-                    organization=self.organization,
-                    account=account,
-                    stage=form.cleaned_data["to_stage"],
-                    reason=form.cleaned_data["reason"],
-                    actor=request.user,
-                )
-            except ValidationError as error:
-                for field, field_messages in error.message_dict.items():
-                    for message in field_messages:
-                        form.add_error(field if field in form.fields else None, message)
-            else:
-                messages.success(request, _("Stage changed. It holds until released."))
-                return redirect("account_detail", pk=account.pk)
-        return self._render(request, account, form, status=400)
+        try:
+            services.account_stage_release(
+                organization=self.organization, account=account, actor=request.user
+            )
+        except ValidationError:
+            messages.info(request, _("This account's stage was not held."))
+        else:
+            messages.success(request, _("Released: the rules decide the stage again."))
+        return redirect("account_stage_change", pk=account.pk)
 
 
-class LifecycleSettingsView(TenantView):
+class LifecycleSettingsView(TenantFormView):
     read_role = Role.ADMIN
     write_role = Role.ADMIN
+    template_name = "lifecycle/stages/settings.html"
+    form_class = LifecycleSettingsForm
+    success_message = gettext_lazy("Lifecycle settings saved. Stages are re-evaluated now.")
 
-    def _initial(self):
-        row = lifecycle_settings_get(organization=self.organization)
+    def get_object(self):
+        return lifecycle_settings_get(organization=self.organization)
+
+    def initial(self, row):
         initial = {name: getattr(row, name) for name in services.SETTINGS_FIELDS}
         initial["renewal_window_days"] = renewal_window_days(organization=self.organization)
         return initial
 
-    def get(self, request):
-        form = LifecycleSettingsForm(initial=self._initial())
-        return render(request, "lifecycle/stages/settings.html", {"form": form})
+    def save(self, form, row):
+        data = dict(form.cleaned_data)
+        services.lifecycle_settings_update(
+            organization=self.organization,
+            actor=self.request.user,
+            renewal_window_days=data.pop("renewal_window_days"),
+            **data,
+        )
 
-    def post(self, request):
-        form = LifecycleSettingsForm(request.POST)
-        if form.is_valid():
-            data = dict(form.cleaned_data)
-            try:
-                services.lifecycle_settings_update(
-                    organization=self.organization,
-                    actor=request.user,
-                    renewal_window_days=data.pop("renewal_window_days"),
-                    **data,
-                )
-            except ValidationError as error:
-                for field, field_messages in error.message_dict.items():
-                    for message in field_messages:
-                        form.add_error(field if field in form.fields else None, message)
-            else:
-                messages.success(
-                    request, _("Lifecycle settings saved. Stages are re-evaluated now.")
-                )
-                return redirect("lifecycle_settings")
-        return render(request, "lifecycle/stages/settings.html", {"form": form}, status=400)
+    def success_url(self, row):
+        return reverse("lifecycle_settings")

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Account
-from lifecycle.forms_records import ObjectiveForm, SuccessPlanForm, errors_apply
+from lifecycle.forms_records import ObjectiveForm, SuccessPlanForm
 from lifecycle.models.success import Objective, SuccessPlan
 from lifecycle.selectors_records import objective_progress_for, success_plans_for_account
 from lifecycle.services import success as services
 from tenancy.models import Role
-from tenancy.views_base import TenantActionView, TenantObjectMixin, TenantView
+from tenancy.views_base import TenantActionView, TenantFormView, TenantObjectMixin, TenantView
 
 
 def _back(account_id: int) -> str:
@@ -40,165 +40,107 @@ class AccountSuccessPanelView(TenantObjectMixin, TenantView):
         )
 
 
-class SuccessPlanCreateView(TenantObjectMixin, TenantView):
+class _SuccessFormView(TenantFormView):
+    """Plan and objective forms: back to the Account 360's `#success-plan` when saved."""
+
+    read_role = Role.CSM
+
+    def success_url(self, obj) -> str:
+        return _back(obj.pk if isinstance(obj, Account) else obj.account_id)
+
+
+class SuccessPlanCreateView(_SuccessFormView):
     model = Account
-    read_role = Role.CSM
+    template_name = "lifecycle/records/plan_form.html"
+    form_class = SuccessPlanForm
+    success_message = gettext_lazy("Success plan created.")
 
-    def _render(self, request, form, account, status=200):
-        return render(
-            request,
-            "lifecycle/records/plan_form.html",
-            {"form": form, "account": account},
-            status=status,
-        )
+    def form_kwargs(self, account):
+        return {"organization": self.organization}
 
-    def get(self, request, pk):
-        account = self.get_object()
-        form = SuccessPlanForm(organization=self.organization, initial={"owner": account.owner})
-        return self._render(request, form, account)
+    def initial(self, account):
+        return {"owner": account.owner}
 
-    def post(self, request, pk):
-        account = self.get_object()
-        form = SuccessPlanForm(request.POST, organization=self.organization)
-        if form.is_valid():
-            try:
-                services.success_plan_create(
-                    organization=self.organization,
-                    account=account,
-                    actor=request.user,
-                    **form.cleaned_data,
-                )
-            except ValidationError as error:
-                errors_apply(form, error)
-            else:
-                messages.success(request, _("Success plan created."))
-                return redirect(_back(account.pk))
-        return self._render(request, form, account, status=400)
+    def context(self, account):
+        return {"account": account}
 
-
-class SuccessPlanEditView(TenantObjectMixin, TenantView):
-    model = SuccessPlan
-    read_role = Role.CSM
-    select_related = ("account",)
-
-    def _render(self, request, form, plan, status=200):
-        return render(
-            request,
-            "lifecycle/records/plan_form.html",
-            {"form": form, "account": plan.account, "plan": plan},
-            status=status,
-        )
-
-    def get(self, request, pk):
-        plan = self.get_object()
-        form = SuccessPlanForm(
+    def save(self, form, account):
+        services.success_plan_create(
             organization=self.organization,
-            initial={"title": plan.title, "owner": plan.owner_id, "status": plan.status},
+            account=account,
+            actor=self.request.user,
+            **form.cleaned_data,
         )
-        return self._render(request, form, plan)
-
-    def post(self, request, pk):
-        plan = self.get_object()
-        form = SuccessPlanForm(request.POST, organization=self.organization)
-        if form.is_valid():
-            try:
-                services.success_plan_update(
-                    organization=self.organization,
-                    plan=plan,
-                    actor=request.user,
-                    **form.cleaned_data,
-                )
-            except ValidationError as error:
-                errors_apply(form, error)
-            else:
-                messages.success(request, _("Success plan saved."))
-                return redirect(_back(plan.account_id))
-        return self._render(request, form, plan, status=400)
 
 
-class ObjectiveCreateView(TenantObjectMixin, TenantView):
+class SuccessPlanEditView(_SuccessFormView):
+    model = SuccessPlan
+    select_related = ("account",)
+    template_name = "lifecycle/records/plan_form.html"
+    form_class = SuccessPlanForm
+    success_message = gettext_lazy("Success plan saved.")
+
+    def form_kwargs(self, plan):
+        return {"organization": self.organization}
+
+    def initial(self, plan):
+        return {"title": plan.title, "owner": plan.owner_id, "status": plan.status}
+
+    def context(self, plan):
+        return {"account": plan.account, "plan": plan}
+
+    def save(self, form, plan):
+        services.success_plan_update(
+            organization=self.organization, plan=plan, actor=self.request.user, **form.cleaned_data
+        )
+
+
+class ObjectiveCreateView(_SuccessFormView):
     """Addressed by the plan's pk: adds an objective to it."""
 
     model = SuccessPlan
-    read_role = Role.CSM
     select_related = ("account",)
+    template_name = "lifecycle/records/objective_form.html"
+    form_class = ObjectiveForm
+    success_message = gettext_lazy("Objective added.")
 
-    def _render(self, request, form, plan, status=200):
-        return render(
-            request,
-            "lifecycle/records/objective_form.html",
-            {"form": form, "account": plan.account, "plan": plan},
-            status=status,
+    def context(self, plan):
+        return {"account": plan.account, "plan": plan}
+
+    def save(self, form, plan):
+        services.objective_create(
+            organization=self.organization,
+            plan=plan,
+            actor=self.request.user,
+            **form.service_fields(),
         )
 
-    def get(self, request, pk):
-        return self._render(request, ObjectiveForm(), self.get_object())
 
-    def post(self, request, pk):
-        plan = self.get_object()
-        form = ObjectiveForm(request.POST)
-        if form.is_valid():
-            try:
-                services.objective_create(
-                    organization=self.organization,
-                    plan=plan,
-                    actor=request.user,
-                    **form.service_fields(),
-                )
-            except ValidationError as error:
-                errors_apply(form, error)
-            else:
-                messages.success(request, _("Objective added."))
-                return redirect(_back(plan.account_id))
-        return self._render(request, form, plan, status=400)
-
-
-class ObjectiveEditView(TenantObjectMixin, TenantView):
+class ObjectiveEditView(_SuccessFormView):
     model = Objective
-    read_role = Role.CSM
     select_related = ("plan", "account")
+    template_name = "lifecycle/records/objective_form.html"
+    form_class = ObjectiveForm
+    success_message = gettext_lazy("Objective saved.")
 
-    def _render(self, request, form, objective, status=200):
-        return render(
-            request,
-            "lifecycle/records/objective_form.html",
-            {
-                "form": form,
-                "account": objective.account,
-                "plan": objective.plan,
-                "objective": objective,
-            },
-            status=status,
-        )
-
-    def get(self, request, pk):
-        objective = self.get_object()
-        initial = {
+    def initial(self, objective):
+        return {
             name: getattr(objective, name)
             for name in ObjectiveForm.base_fields
             if hasattr(objective, name)
         }
-        return self._render(request, ObjectiveForm(initial=initial), objective)
 
-    def post(self, request, pk):
-        objective = self.get_object()
-        form = ObjectiveForm(request.POST)
-        if form.is_valid():
-            fields = form.service_fields()
-            fields.setdefault("start_date", objective.start_date)
-            try:
-                services.objective_update(
-                    organization=self.organization,
-                    objective=objective,
-                    actor=request.user,
-                    **fields,
-                )
-            except ValidationError as error:
-                errors_apply(form, error)
-            else:
-                messages.success(request, _("Objective saved."))
-                return redirect(_back(objective.account_id))
-        return self._render(request, form, objective, status=400)
+    def context(self, objective):
+        return {"account": objective.account, "plan": objective.plan, "objective": objective}
+
+    def save(self, form, objective):
+        # A blank start date is left out: the service keeps the stored one.
+        services.objective_update(
+            organization=self.organization,
+            objective=objective,
+            actor=self.request.user,
+            **form.service_fields(),
+        )
 
 
 class ObjectiveDeleteView(TenantActionView):

@@ -9,6 +9,7 @@ playbooks; admins edit them.
 from __future__ import annotations
 
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -17,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from accounts.models import Account
 from lifecycle import selectors_tasks as selectors
@@ -28,22 +29,9 @@ from lifecycle.services import playbooks as playbook_services
 from lifecycle.services import tasks as task_services
 from tenancy.ids import id_parse
 from tenancy.models import Role, role_at_least
-from tenancy.views_base import TenantActionView, TenantObjectMixin, TenantView
+from tenancy.views_base import TenantActionView, TenantFormView, TenantObjectMixin, TenantView
 
 PAGE_SIZE = 50
-
-
-def _apply_errors(form, error: ValidationError) -> None:
-    if not hasattr(error, "error_dict"):
-        for message in error.messages:
-            form.add_error(None, message)
-        return
-    for field, field_messages in error.message_dict.items():
-        target = field if field in form.fields else None
-        if field == "due_at":
-            target = "due_date"
-        for message in field_messages:
-            form.add_error(target, message)
 
 
 def _back(request, fallback: str) -> str:
@@ -96,113 +84,86 @@ class TaskListView(TenantView):
         )
 
 
-class AccountTaskCreateView(TenantObjectMixin, TenantView):
+class _TaskFormView(TenantFormView):
+    read_role = Role.CSM
+    template_name = "lifecycle/tasks/task_form.html"
+    form_class = TaskForm
+    error_fields = {"due_at": "due_date"}
+
+
+class AccountTaskCreateView(_TaskFormView):
     """A manual task on this account (CSM+)."""
 
     model = Account
-    read_role = Role.CSM
+    success_message = gettext_lazy("Task added.")
 
-    def _render(self, request, form, account, status=200):
-        return render(
-            request,
-            "lifecycle/tasks/task_form.html",
-            {"form": form, "account": account, "task": None},
-            status=status,
-        )
+    def form_kwargs(self, account):
+        return {"organization": self.organization, "membership": self.membership}
 
-    def get(self, request, pk):
-        account = self.get_object()
-        form = TaskForm(
+    def initial(self, account):
+        return {"assignee": self.membership.pk}
+
+    def context(self, account):
+        return {"account": account, "task": None}
+
+    def save(self, form, account):
+        data = form.cleaned_data
+        task_services.task_create(
             organization=self.organization,
-            membership=self.membership,
-            initial={"assignee": self.membership.pk},
+            account=account,
+            title=data["title"],
+            kind=data["kind"],
+            due_at=form.due_at(),
+            source=TaskSource.MANUAL,
+            assignee=data["assignee"],
+            actor=self.membership,
         )
-        return self._render(request, form, account)
 
-    def post(self, request, pk):
-        account = self.get_object()
-        form = TaskForm(request.POST, organization=self.organization, membership=self.membership)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                task_services.task_create(
-                    organization=self.organization,
-                    account=account,
-                    title=data["title"],
-                    kind=data["kind"],
-                    due_at=form.due_at(),
-                    source=TaskSource.MANUAL,
-                    assignee=data["assignee"],
-                    actor=self.membership,
-                )
-            except ValidationError as error:
-                _apply_errors(form, error)
-            else:
-                messages.success(request, _("Task added."))
-                return redirect(reverse("account_detail", args=[account.pk]) + "#tasks")
-        return self._render(request, form, account, status=400)
+    def success_url(self, account):
+        return reverse("account_detail", args=[account.pk]) + "#tasks"
 
 
-class TaskEditView(TenantObjectMixin, TenantView):
+class TaskEditView(_TaskFormView):
     model = Task
-    read_role = Role.CSM
     select_related = ("account", "assignee__user")
+    success_message = gettext_lazy("Task saved.")
 
-    def _form(self, task, data=None):
-        return TaskForm(
-            data,
+    def form_kwargs(self, task):
+        return {
+            "organization": self.organization,
+            "membership": self.membership,
+            "current_assignee": task.assignee,
+        }
+
+    def initial(self, task):
+        due_at = task.due_at.astimezone(ZoneInfo(self.organization.time_zone))
+        return {
+            "title": task.title,
+            "kind": task.kind,
+            "due_date": due_at.date(),
+            "due_time": due_at.time(),
+            "assignee": task.assignee_id,
+            "outcome": task.outcome,
+        }
+
+    def context(self, task):
+        return {"account": task.account, "task": task}
+
+    def save(self, form, task):
+        data = form.cleaned_data
+        task_services.task_update(
             organization=self.organization,
-            membership=self.membership,
-            current_assignee=task.assignee,
-            initial={
-                "title": task.title,
-                "kind": task.kind,
-                "due_date": task.due_at.astimezone(self._tz()).date(),
-                "due_time": task.due_at.astimezone(self._tz()).time(),
-                "assignee": task.assignee_id,
-                "outcome": task.outcome,
-            },
+            task=task,
+            actor=self.membership,
+            title=data["title"],
+            kind=data["kind"],
+            due_at=form.due_at(),
+            assignee=data["assignee"],
+            outcome=data["outcome"],
         )
 
-    def _tz(self):
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo(self.organization.time_zone)
-
-    def _render(self, request, form, task, status=200):
-        return render(
-            request,
-            "lifecycle/tasks/task_form.html",
-            {"form": form, "account": task.account, "task": task},
-            status=status,
-        )
-
-    def get(self, request, pk):
-        task = self.get_object()
-        return self._render(request, self._form(task), task)
-
-    def post(self, request, pk):
-        task = self.get_object()
-        form = self._form(task, request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                task_services.task_update(
-                    organization=self.organization,
-                    task=task,
-                    actor=self.membership,
-                    title=data["title"],
-                    kind=data["kind"],
-                    due_at=form.due_at(),
-                    assignee=data["assignee"],
-                    outcome=data["outcome"],
-                )
-            except ValidationError as error:
-                _apply_errors(form, error)
-            else:
-                messages.success(request, _("Task saved."))
-                return redirect(_back(request, reverse("task_list")))
-        return self._render(request, form, task, status=400)
+    def success_url(self, task):
+        return _back(self.request, reverse("task_list"))
 
 
 class _TaskActionView(TenantActionView):

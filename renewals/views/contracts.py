@@ -17,9 +17,8 @@ from renewals.csv_import import COLUMNS as IMPORT_COLUMNS
 from renewals.csv_import import contracts_import
 from renewals.forms import ContractForm
 from renewals.models import Contract
-from renewals.views._common import _apply_errors
 from tenancy.models import Role
-from tenancy.views_base import TenantObjectMixin, TenantView
+from tenancy.views_base import TenantObjectMixin, TenantView, errors_apply
 
 
 class ContractCreateView(TenantObjectMixin, TenantView):
@@ -45,7 +44,7 @@ class ContractCreateView(TenantObjectMixin, TenantView):
                     **form.service_fields(),
                 )
             except ValidationError as error:
-                _apply_errors(form, error, {"arr_cents": "arr"})
+                errors_apply(form, error, {"arr_cents": "arr"})
             else:
                 messages.success(request, _("Contract added."))
                 return redirect(reverse("account_detail", args=[account.pk]) + "#contracts")
@@ -91,7 +90,7 @@ class ContractEditView(TenantObjectMixin, TenantView):
                     **form.service_fields(),
                 )
             except ValidationError as error:
-                _apply_errors(form, error, {"arr_cents": "arr"})
+                errors_apply(form, error, {"arr_cents": "arr"})
             else:
                 messages.success(request, _("Contract saved."))
                 return redirect(

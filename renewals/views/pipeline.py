@@ -26,10 +26,9 @@ from renewals.forms import (
     RenewalCloseForm,
 )
 from renewals.models import Opportunity, OpportunityKind
-from renewals.views._common import _apply_errors
 from tenancy.ids import id_parse
 from tenancy.models import Role
-from tenancy.views_base import TenantObjectMixin, TenantView
+from tenancy.views_base import TenantObjectMixin, TenantView, errors_apply
 
 PAGE_SIZE = 50
 
@@ -212,7 +211,7 @@ class OpportunityDetailView(TenantObjectMixin, TenantView):
                         actor=request.user,
                     )
                 except ValidationError as error:
-                    _apply_errors(form, error)
+                    errors_apply(form, error)
                 else:
                     messages.success(request, _("Stage saved."))
                     return redirect("opportunity_detail", pk=opportunity.pk)
@@ -257,7 +256,7 @@ class OpportunityDetailView(TenantObjectMixin, TenantView):
                         ),
                     )
             except ValidationError as error:
-                _apply_errors(close_form, error, {"arr_cents": "arr"})
+                errors_apply(close_form, error, {"arr_cents": "arr"})
             else:
                 messages.success(request, _("Opportunity closed."))
                 return redirect("opportunity_detail", pk=opportunity.pk)
