@@ -159,6 +159,26 @@ class PlaybookStepForm(forms.Form):
         )
 
 
+class BasePlaybookStepFormSet(forms.BaseFormSet):
+    def clean(self) -> None:
+        """A kept step (an existing one, or a new row with anything typed) needs a title; the
+        error goes on its row. Blank extra rows are ignored."""
+        super().clean()
+        for sub in self.forms:
+            if (
+                sub.cleaned_data
+                and not sub.cleaned_data.get("DELETE")
+                and not sub.is_blank()
+                and not (sub.cleaned_data.get("title") or "").strip()
+            ):
+                sub.add_error("title", _("Give the step a title."))
+
+
 PlaybookStepFormSet = forms.formset_factory(
-    PlaybookStepForm, extra=2, can_delete=True, max_num=20, validate_max=True
+    PlaybookStepForm,
+    formset=BasePlaybookStepFormSet,
+    extra=2,
+    can_delete=True,
+    max_num=20,
+    validate_max=True,
 )

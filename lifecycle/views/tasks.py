@@ -375,16 +375,6 @@ class _PlaybookEditBase(TenantView):
         form_ok = form.is_valid()
         formset_ok = formset.is_valid()
         if form_ok and formset_ok:
-            for sub in formset.forms:
-                if (
-                    sub.cleaned_data
-                    and not sub.cleaned_data.get("DELETE")
-                    and not sub.is_blank()
-                    and not (sub.cleaned_data.get("title") or "").strip()
-                ):
-                    sub.add_error("title", _("Give the step a title."))
-                    formset_ok = False
-        if form_ok and formset_ok:
             steps = _step_inputs(formset)
             data = {name: form.cleaned_data[name] for name in PlaybookForm.Meta.fields}
             try:

@@ -239,3 +239,19 @@ def test_manager_cannot_edit_or_toggle_playbooks(org, member, client_for, in_sco
     assert client_for(admin).post(reverse("playbook_toggle", args=[playbook.pk])).status_code == 302
     with in_scope(org):
         assert Playbook.objects.get(pk=playbook.pk).active is False
+
+
+def test_an_existing_step_cannot_lose_its_title(org, member, client_for, in_scope):
+    admin = member("admin")
+    playbook = PlaybookFactory(organization=org)
+    step = PlaybookStepFactory(playbook=playbook, order=1, title="Call the sponsor")
+    rows = [_row("  ", "1", id=str(step.pk))]
+
+    response = client_for(admin).post(
+        reverse("playbook_edit", args=[playbook.pk]), _step_post(rows=rows)
+    )
+
+    assert response.status_code == 400
+    assert response.context["formset"].forms[0].errors["title"] == ["Give the step a title."]
+    with in_scope(org):
+        assert playbook.steps.get().title == "Call the sponsor"
