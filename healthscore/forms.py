@@ -115,8 +115,8 @@ def scoring_unit(name: str) -> str:
         "support": _("open tickets + ½ × opened in 30 days"),
         "recency": _("days since last activity"),
         "billing": _("0 while an invoice is overdue"),
-        "sentiment": _("from surveys (not available yet)"),
-        "outcomes": _("from success plans (not available yet)"),
+        "sentiment": _("mean of follow-up and touchpoint sentiment (90 days)"),
+        "outcomes": _("success-plan objectives on track (at risk 40, missed 0)"),
     }
     return str(units.get(name, ""))
 

@@ -10,7 +10,7 @@ Invariants (DESIGN.md, healthscore):
   most one active row per organization. No row means the default model (version 0).
 - `HealthScore` is the current score per account; `HealthSnapshot` one row per account and day;
   `HealthAlert` one row per (account, kind, day) so a recompute that runs twice alerts once.
-- `HealthDirty` marks accounts whose events changed since their last recompute; the sweeper
+- `HealthDirty` marks accounts whose inputs changed since their last recompute; the sweeper
   deletes (claims) the rows in the transaction that recomputes them.
 """
 
@@ -308,3 +308,49 @@ class HistoryRecompute(TenantModel):
 
     def __str__(self) -> str:
         return f"v{self.model_version} {self.status}"
+
+
+class HealthInputKind(models.TextChoices):
+    SENTIMENT = "sentiment", _("Sentiment")
+    OUTCOME = "outcome", _("Outcome")
+
+
+class HealthInput(TenantModel):
+    """A fact from another part of the product that the score reads (DESIGN.md, healthscore:
+    sentiment and outcomes), written by the app that owns the fact through
+    `healthscore.inputs`, so healthscore never imports the apps above it.
+
+    - *sentiment*: one row per interaction (`subject` "followup:12", "touchpoint:34",
+      later "survey:…"), `day` = the interaction's day, `value` 0 (negative) … 100 (positive).
+      The component averages the rows of the last 90 days. A corrected interaction replaces
+      its row; a removed one deletes it.
+    - *outcome*: one row per success-plan objective and day its standing changed (`subject`
+      "objective:5"), `value` 100 achieved/on track, 40 at risk, 0 missed, NULL when it no
+      longer counts (deleted, plan closed). As of a day D the latest row of each subject on
+      or before D counts, so the history shows what was known then.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=HealthInputKind)
+    subject = models.CharField(max_length=64)
+    day = models.DateField()
+    value = models.PositiveSmallIntegerField(null=True, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "kind", "subject", "day"], name="healthinput_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(value__isnull=True) | models.Q(value__lte=100),
+                name="healthinput_value_0_100",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "kind", "day"], name="healthinput_org_kind_day"),
+            models.Index(fields=["organization", "account", "kind"], name="healthinput_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject} {self.day}: {self.value}"

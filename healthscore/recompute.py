@@ -1,8 +1,8 @@
 """Set-based recompute of health scores for one organization (DESIGN.md, healthscore).
 
-`metrics_compute` reads one aggregate query over `EventDaily` (plus one over contacts and one
-over adjustments) for all accounts — or a claimed subset — as of a day; `score_compute` then
-combines the rows in one vectorised pass (pure Python over tuples, no query per account).
+`metrics_compute` reads one aggregate query over `EventDaily` (plus one each over contacts,
+adjustments, sentiment inputs and outcome inputs) for all accounts — or a claimed subset — as
+of a day; `score_compute` then combines the rows in one vectorised pass (pure Python over tuples, no query per account).
 `scores_write` compares fingerprints and writes only what moved: HealthScore upsert, the
 Account.health_* columns in one UPDATE … FROM, today's snapshot upsert, and alerts.
 """
@@ -19,25 +19,26 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from healthscore import scoring, signals
+from healthscore.inputs import NEGATIVE_BELOW
 from healthscore.models import (
     Event,
     EventDaily,
     HealthAdjustment,
     HealthAlert,
     HealthDirty,
+    HealthInput,
+    HealthInputKind,
     HealthScore,
     HealthSnapshot,
 )
 from healthscore.sql import bulk_update_from_values, bulk_upsert, is_postgresql
 from tenancy.models import Organization
+from tenancy.timezones import local_date, organization_today  # noqa: F401 (re-exported)
 
 SCORE_DROP_POINTS = 15
 SCORE_DROP_DAYS = 14
 DIRTY_CLAIM = 10_000
-
-
-def organization_today(organization: Organization) -> date:
-    return timezone.now().astimezone(ZoneInfo(organization.time_zone)).date()
+SENTIMENT_DAYS = 90
 
 
 def day_end(organization: Organization, day: date) -> datetime:
@@ -135,6 +136,54 @@ def metrics_compute(
         )
         adjustments = {row[0]: int(row[1]) for row in cursor.fetchall()}
 
+        inputs = HealthInput._meta.db_table
+        input_sql, input_params = _account_filter("account_id", account_ids)
+        cursor.execute(
+            f"""
+            SELECT account_id, COUNT(*), SUM(value),
+              SUM(CASE WHEN value < %s THEN 1 ELSE 0 END)
+            FROM {inputs}
+            WHERE organization_id = %s AND kind = %s AND day >= %s AND day <= %s
+              AND value IS NOT NULL{input_sql}
+            GROUP BY account_id
+            """,  # noqa: S608
+            [
+                NEGATIVE_BELOW,
+                organization.pk,
+                HealthInputKind.SENTIMENT.value,
+                as_of - timedelta(days=SENTIMENT_DAYS - 1),
+                as_of,
+                *input_params,
+            ],
+        )
+        sentiments = {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in cursor.fetchall()}
+        # Outcomes: the latest row of each subject on or before the day (the unique index
+        # (organization, kind, subject, day) answers the correlated MAX).
+        outcome_sql, outcome_params = _account_filter("s.account_id", account_ids)
+        cursor.execute(
+            f"""
+            SELECT s.account_id, COUNT(*), SUM(s.value),
+              SUM(CASE WHEN s.value < 100 THEN 1 ELSE 0 END)
+            FROM {inputs} s
+            WHERE s.organization_id = %s AND s.kind = %s AND s.day <= %s
+              AND s.value IS NOT NULL{outcome_sql}
+              AND s.day = (
+                SELECT MAX(t.day) FROM {inputs} t
+                WHERE t.organization_id = s.organization_id AND t.kind = s.kind
+                  AND t.subject = s.subject AND t.day <= %s
+              )
+            GROUP BY s.account_id
+            """,  # noqa: S608
+            [
+                organization.pk,
+                HealthInputKind.OUTCOME.value,
+                as_of,
+                *outcome_params,
+                as_of,
+            ],
+        )
+        outcomes = {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in cursor.fetchall()}
+
         ids_sql, ids_params = _account_filter("id", account_ids)
         cursor.execute(
             f"SELECT id FROM accounts_account WHERE organization_id = %s{ids_sql}",  # noqa: S608
@@ -171,6 +220,8 @@ def metrics_compute(
         last_usage = _as_date(row[4])
         last_overdue, last_paid = _as_date(row[7]), _as_date(row[8])
         contact_total, contact_active = contacts.get(account_id, (0, 0))
+        sentiment = sentiments.get(account_id, (0, 0, 0))
+        outcome = outcomes.get(account_id, (0, 0, 0))
         result[account_id] = scoring.Metrics(
             features_used=int(row[1] or 0),
             usage_30=int(row[2] or 0),
@@ -184,6 +235,12 @@ def metrics_compute(
             contacts=int(contact_total),
             active_contacts=int(contact_active),
             adjustment=adjustments.get(account_id, 0),
+            sentiment_count=sentiment[0],
+            sentiment_sum=sentiment[1],
+            sentiment_negative=sentiment[2],
+            outcome_count=outcome[0],
+            outcome_sum=outcome[1],
+            outcome_bad=outcome[2],
         )
     return result
 
@@ -463,7 +520,3 @@ def dirty_claim(*, organization: Organization, limit: int = DIRTY_CLAIM) -> list
 
 def events_exist(*, organization: Organization) -> bool:
     return Event.objects.filter(organization=organization).exists()
-
-
-def local_date(organization: Organization, moment: datetime) -> date:
-    return moment.astimezone(ZoneInfo(organization.time_zone)).date()

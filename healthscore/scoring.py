@@ -19,7 +19,10 @@ Metrics (computed set-based in healthscore/recompute.py, as of a day D, windows 
 - recency: days since the last usage event; missing when the account never had one.
 - billing: 0 while the latest `invoice.overdue` is after the latest `invoice.paid`, else 100;
   missing when the account never had an invoice event.
-- sentiment, outcomes: missing until surveys and success plans exist.
+- sentiment: mean of the sentiment inputs (`HealthInput`, 0-100: follow-up outcomes,
+  touchpoints, later survey answers) of the last 90 days; missing when there is none.
+- outcomes: mean standing of the account's success-plan objectives as of D (achieved or on
+  track 100, at risk 40, missed 0); missing when no objective counts.
 
 The *why* is stored as drivers (codes + numbers) and rendered at display time with gettext.
 """
@@ -115,6 +118,12 @@ class Metrics:
     contacts: int = 0
     active_contacts: int = 0
     adjustment: int = 0
+    sentiment_count: int = 0
+    sentiment_sum: int = 0
+    sentiment_negative: int = 0
+    outcome_count: int = 0
+    outcome_sum: int = 0
+    outcome_bad: int = 0
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,12 @@ def astuple_fast(metrics: Metrics) -> tuple:
         metrics.contacts,
         metrics.active_contacts,
         metrics.adjustment,
+        metrics.sentiment_count,
+        metrics.sentiment_sum,
+        metrics.sentiment_negative,
+        metrics.outcome_count,
+        metrics.outcome_sum,
+        metrics.outcome_bad,
     )
 
 
@@ -208,6 +223,20 @@ def component_values(metrics: Metrics, model: ModelConfig) -> dict[str, dict[str
         values["recency"] = {
             "score": interpolate(metrics.days_since_usage, *model.threshold("recency")),
             "days": metrics.days_since_usage,
+        }
+    if metrics.sentiment_count:
+        mean = round_half_up(metrics.sentiment_sum / metrics.sentiment_count)
+        values["sentiment"] = {
+            "score": mean,
+            "mean": mean,
+            "negative": metrics.sentiment_negative,
+            "total": metrics.sentiment_count,
+        }
+    if metrics.outcome_count:
+        values["outcomes"] = {
+            "score": round_half_up(metrics.outcome_sum / metrics.outcome_count),
+            "bad": metrics.outcome_bad,
+            "total": metrics.outcome_count,
         }
     if metrics.billing_overdue is not None:
         values["billing"] = {
@@ -292,6 +321,24 @@ def driver_text(driver: dict[str, Any]) -> str:
         return ngettext(
             "no activity for %(days)s day", "no activity for %(days)s days", driver["days"]
         ) % {"days": driver["days"]}
+    if code == "sentiment":
+        if driver.get("negative"):
+            return ngettext(
+                "%(negative)s of %(total)s conversation negative in 90 days",
+                "%(negative)s of %(total)s conversations negative in 90 days",
+                driver["total"],
+            ) % {"negative": driver["negative"], "total": driver["total"]}
+        return ngettext(
+            "sentiment %(mean)s/100 over %(total)s conversation (90 days)",
+            "sentiment %(mean)s/100 over %(total)s conversations (90 days)",
+            driver["total"],
+        ) % {"mean": driver.get("mean", "?"), "total": driver["total"]}
+    if code == "outcomes":
+        return ngettext(
+            "%(bad)s of %(total)s success-plan objective at risk or missed",
+            "%(bad)s of %(total)s success-plan objectives at risk or missed",
+            driver["total"],
+        ) % {"bad": driver["bad"], "total": driver["total"]}
     if code == "billing":
         return _("invoice overdue") if driver.get("overdue") else _("invoices paid")
     if code == "adjustment":

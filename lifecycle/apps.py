@@ -24,3 +24,6 @@ class LifecycleConfig(AppConfig):
         from lifecycle.demo_followup import demo_followups_seed  # follow-ups (followup)
 
         demo_followups_seed(organization=organization)
+        from lifecycle.demo_records import demo_health_inputs_seed  # sentiment and outcomes
+
+        demo_health_inputs_seed(organization=organization)

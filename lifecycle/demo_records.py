@@ -211,3 +211,36 @@ def _advocacy(organization, rng, accounts, contacts) -> int:
         )
     AdvocacyRecord.objects.bulk_create(rows)
     return len(rows)
+
+
+def demo_health_inputs_seed(*, organization: Organization) -> int:
+    """Feed health with the demo's facts (touchpoint and follow-up sentiment, where each
+    objective stands) and rescore the accounts they touch, so the first page shows them.
+    Idempotent: inputs are upserts, objectives write only what changed."""
+    from healthscore.inputs import SENTIMENT_VALUES, health_sentiments_put
+    from healthscore.services import health_dirty_recompute
+    from lifecycle.models import FollowUp
+    from lifecycle.services.followup import followup_sentiment_value
+    from lifecycle.services.success import objective_outcomes_sync
+    from tenancy.timezones import local_date
+
+    rows = [
+        (account_id, f"touchpoint:{pk}", local_date(organization, occurred_at), SENTIMENT_VALUES[s])
+        for pk, account_id, occurred_at, s in Touchpoint.objects.filter(organization=organization)
+        .exclude(sentiment="")
+        .values_list("pk", "account_id", "occurred_at", "sentiment")
+    ]
+    for pk, account_id, recorded_at, outcome, sentiment in (
+        FollowUp.objects.filter(organization=organization)
+        .exclude(recorded_at=None)
+        .values_list("pk", "account_id", "recorded_at", "outcome", "sentiment")
+    ):
+        value = followup_sentiment_value(outcome, sentiment)
+        if value is not None:
+            rows.append(
+                (account_id, f"followup:{pk}", local_date(organization, recorded_at), value)
+            )
+    written = health_sentiments_put(organization=organization, rows=rows)
+    written += objective_outcomes_sync(organization=organization)
+    health_dirty_recompute(organization=organization)
+    return written

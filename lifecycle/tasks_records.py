@@ -1,9 +1,10 @@
 """Celery tasks of touchpoints, success plans and advocacy (re-exported by lifecycle/tasks.py).
 
-Bound objectives are refreshed once a day (beat `objectives-bound-refresh`, after the nightly
-health recompute): the sweep fans out one task per organization that has bound objectives,
-each runs one UPDATE (`objective_bound_refresh`), so a double-fired beat only writes the same
-values twice.
+Objectives are refreshed once a day (beat `objectives-bound-refresh`, after the nightly
+health recompute): the sweep fans out one task per organization that has objectives; each
+runs one UPDATE of the bound ones (`objective_bound_refresh`) and then tells health where
+every objective stands today (`objective_outcomes_sync`, which writes only what changed), so
+a double-fired beat writes nothing the second time.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from tenancy.models import Organization
 from tenancy.tasks import TenantTask
 
 
-def organizations_with_bound_objectives_unscoped() -> list[int]:
-    """Ids of organizations with bound objectives (a cross-tenant read of ids, for fan-out)."""
-    return organizations_with_rows_unscoped(Objective, "metric_event <> ''")
+def organizations_with_objectives_unscoped() -> list[int]:
+    """Ids of organizations with objectives (a cross-tenant read of ids, for fan-out)."""
+    return organizations_with_rows_unscoped(Objective)
 
 
 @shared_task(time_limit=120, soft_time_limit=100)
 def objectives_bound_refresh_sweep_task() -> int:
-    ids = organizations_with_bound_objectives_unscoped()
+    ids = organizations_with_objectives_unscoped()
     for organization_id in ids:
         objectives_bound_refresh_task.delay(organization_id=organization_id)
     return len(ids)
@@ -31,6 +32,8 @@ def objectives_bound_refresh_sweep_task() -> int:
 
 @shared_task(base=TenantTask, time_limit=300, soft_time_limit=240)
 def objectives_bound_refresh_task(*, organization: Organization) -> int:
-    from lifecycle.services.success import objective_bound_refresh
+    from lifecycle.services.success import objective_bound_refresh, objective_outcomes_sync
 
-    return objective_bound_refresh(organization=organization).objectives
+    refreshed = objective_bound_refresh(organization=organization).objectives
+    objective_outcomes_sync(organization=organization)
+    return refreshed

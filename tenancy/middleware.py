@@ -9,10 +9,16 @@ Public tokenized links (an invitation, later a survey) are the one exception to 
 decides": their view is marked with `@scope_from_token(resolver)`, and `process_view` enters
 the scope of the organization that owns the token (the resolver finds the row by the hash of
 its secret), handing the row to the view as `request.token_object`.
+
+A signed-in member's pages show and read times in the organization's time zone (the zone
+its "days" are counted in); API-key requests keep UTC, so integrations see stable offsets.
 """
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
 from django_scopes import scope
 
 from tenancy.selectors import api_key_get_for_authentication_unscoped, membership_get_for_user
@@ -54,7 +60,12 @@ class TenantScopeMiddleware:
         with scope(organization=request.organization):
             if request.api_key is not None:
                 api_key_touch(api_key=request.api_key)
-            return self.get_response(request)
+                return self.get_response(request)
+            timezone.activate(ZoneInfo(request.organization.time_zone))
+            try:
+                return self.get_response(request)
+            finally:
+                timezone.deactivate()
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         resolver = getattr(view_func, "scope_token_resolver", None)

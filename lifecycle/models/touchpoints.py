@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Contact
+from lifecycle.models.followup import Sentiment  # one vocabulary for follow-ups and touchpoints
 from tenancy.models import TenantModel
 
 SUMMARY_MAX_LENGTH = 4000
@@ -37,12 +38,6 @@ class TouchpointDirection(models.TextChoices):
     INBOUND = "inbound", _("Inbound")
     OUTBOUND = "outbound", _("Outbound")
     INTERNAL = "internal", _("Internal")
-
-
-class Sentiment(models.TextChoices):
-    POSITIVE = "positive", _("Positive")
-    NEUTRAL = "neutral", _("Neutral")
-    NEGATIVE = "negative", _("Negative")
 
 
 class TouchpointSource(models.TextChoices):

@@ -30,6 +30,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact
+from healthscore.inputs import SENTIMENT_VALUES, health_sentiment_set
 from lifecycle.models import FollowUp
 from lifecycle.models.followup import FollowUpOutcome, FollowUpStatus, Sentiment
 from lifecycle.models.tasks import TaskKind, TaskSource, TaskStatus
@@ -38,16 +39,13 @@ from lifecycle.signals import followup_outcome_recorded
 from tenancy.models import Organization, ScheduledAction, User
 from tenancy.scheduled import scheduled_actions_cancel, scheduled_actions_put, scheduled_handler
 from tenancy.services import audit_record
+from tenancy.timezones import organization_today
 
 FOLLOWUP_START = "followup.start"
 START_AT = time(9, 0)
 DUE_AT = time(18, 0)
 CHUNK = 1000
 NOTE_MAX = 2000
-
-
-def organization_today(organization: Organization) -> date:
-    return timezone.localdate(timezone.now(), timezone=ZoneInfo(organization.time_zone))
 
 
 def followup_start_at(*, organization: Organization, go_live_date: date, now: datetime) -> datetime:
@@ -253,6 +251,16 @@ def _validate_outcome(outcome: str, sentiment: str, note: str) -> dict[str, list
     return errors
 
 
+def followup_sentiment_value(outcome: str, sentiment: str) -> int | None:
+    """The health sentiment input of an outcome: an issue found is negative (0) whatever the
+    sentiment chosen, a reached contact counts with its sentiment, no answer says nothing."""
+    if outcome == FollowUpOutcome.ISSUE_FOUND:
+        return SENTIMENT_VALUES[Sentiment.NEGATIVE]
+    if outcome == FollowUpOutcome.REACHED:
+        return SENTIMENT_VALUES.get(sentiment)
+    return None
+
+
 def followup_outcome_record(
     *,
     organization: Organization,
@@ -318,6 +326,13 @@ def followup_outcome_record(
             if note:
                 summary = f"{summary}: {note}"
             task_complete(organization=organization, task=locked.task, actor=actor, outcome=summary)
+        health_sentiment_set(
+            organization=organization,
+            account_id=locked.account_id,
+            subject=f"followup:{locked.pk}",
+            day=organization_today(organization),
+            value=followup_sentiment_value(outcome, sentiment),
+        )
         audit_record(
             organization=organization,
             actor=actor,

@@ -15,7 +15,6 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Account
 from healthscore.ingest.validation import FIXED_NAMES, NAME_PATTERN
+from healthscore.inputs import OUTCOME_VALUES, health_outcomes_sync
 from healthscore.models import EventDaily
 from lifecycle.models.success import (
     WINDOW_DAYS,
@@ -37,6 +37,7 @@ from lifecycle.models.success import (
 )
 from tenancy.models import Membership, Organization, User
 from tenancy.services import audit_record
+from tenancy.timezones import organization_today
 
 MAX_ABS_VALUE = 1e12
 OBJECTIVE_FIELDS = (
@@ -52,10 +53,6 @@ OBJECTIVE_FIELDS = (
     "metric_aggregate",
 )
 PLAN_FIELDS = ("title", "owner", "status")
-
-
-def organization_today(organization: Organization) -> date:
-    return timezone.localdate(timezone.now(), timezone=ZoneInfo(organization.time_zone))
 
 
 def _check(organization: Organization, *objects: Any) -> None:
@@ -149,6 +146,7 @@ def success_plan_update(
             before=before,
             after=after,
         )
+        objective_outcomes_sync(organization=organization, account_ids=[plan.account_id])
     return plan
 
 
@@ -287,6 +285,7 @@ def objective_create(
         target=objective,
         after=_objective_snapshot(objective),
     )
+    objective_outcomes_sync(organization=organization, account_ids=[objective.account_id])
     return objective
 
 
@@ -321,6 +320,7 @@ def objective_update(
             before=before,
             after=after,
         )
+        objective_outcomes_sync(organization=organization, account_ids=[objective.account_id])
     return objective
 
 
@@ -334,7 +334,9 @@ def objective_delete(*, organization: Organization, objective: Objective, actor:
         target=objective,
         before=_objective_snapshot(objective),
     )
+    account_id = objective.account_id
     objective.delete()
+    objective_outcomes_sync(organization=organization, account_ids=[account_id])
 
 
 def _window_aggregate(organization: Organization, today: date, days: int, column: str):
@@ -390,3 +392,48 @@ def objective_bound_refresh(
         current_value_at=timezone.now(),
     )
     return RefreshResult(objectives=updated)
+
+
+def objective_outcomes_sync(
+    *,
+    organization: Organization,
+    account_ids: list[int] | None = None,
+    today: date | None = None,
+) -> int:
+    """Tell health where each objective stands today (DESIGN.md, healthscore: outcomes):
+    objectives of active plans count with their derived status, others not at all. One read
+    of the objectives (of `account_ids`, or the whole organization) and one of the latest
+    inputs; only standings that changed are written. Returns the input rows written."""
+    from lifecycle.selectors_records import objective_progress
+
+    today = today or organization_today(organization)
+    objectives = Objective.objects.filter(organization=organization)
+    if account_ids is not None:
+        objectives = objectives.filter(account_id__in=account_ids)
+    values: dict[str, tuple[int, int | None]] = {}
+    for row in objectives.values_list(
+        "pk",
+        "account_id",
+        "plan__status",
+        "baseline",
+        "target",
+        "current_value",
+        "start_date",
+        "due_date",
+    ).iterator(chunk_size=5000):
+        pk, account_id, plan_status, baseline, target, current, start_date, due_date = row
+        value = None
+        if plan_status == SuccessPlanStatus.ACTIVE:
+            status = objective_progress(
+                baseline=baseline,
+                target=target,
+                current=current,
+                start_date=start_date,
+                due_date=due_date,
+                today=today,
+            ).status
+            value = OUTCOME_VALUES[status]
+        values[f"objective:{pk}"] = (account_id, value)
+    return health_outcomes_sync(
+        organization=organization, values=values, day=today, account_ids=account_ids
+    )

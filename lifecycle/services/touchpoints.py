@@ -5,6 +5,8 @@ not in the future beyond FUTURE_TOLERANCE) and writes one row; with a `source_ke
 idempotent: a second call with the same key returns the stored row and writes nothing (the
 unique constraint settles a race). Notes are not audited (they are not configuration), but
 the row keeps who logged it; edits and deletions are allowed to that person and to managers.
+A touchpoint's sentiment is a health input (`healthscore.inputs`): written, corrected and
+removed with the touchpoint, in the same transaction.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Contact
+from healthscore.inputs import SENTIMENT_VALUES, health_sentiment_set
 from lifecycle.models.touchpoints import (
     FUTURE_TOLERANCE,
     SUMMARY_MAX_LENGTH,
@@ -28,6 +31,7 @@ from lifecycle.models.touchpoints import (
     TouchpointSource,
 )
 from tenancy.models import Membership, Organization, Role, User, role_at_least
+from tenancy.timezones import local_date
 
 EDITABLE_FIELDS = ("contact", "channel", "direction", "summary", "sentiment", "occurred_at")
 
@@ -132,7 +136,19 @@ def touchpoint_log(
             raise
         # A concurrent delivery of the same cause won the unique constraint.
         return Touchpoint.objects.get(organization=organization, source_key=source_key)
+    _sentiment_input(organization, row)
     return row
+
+
+def _sentiment_input(organization: Organization, touchpoint: Touchpoint, *, deleted=False) -> None:
+    value = None if deleted else SENTIMENT_VALUES.get(touchpoint.sentiment)
+    health_sentiment_set(
+        organization=organization,
+        account_id=touchpoint.account_id,
+        subject=f"touchpoint:{touchpoint.pk}",
+        day=local_date(organization, touchpoint.occurred_at),
+        value=value,
+    )
 
 
 def touchpoint_can_change(*, touchpoint: Touchpoint, user: User | None, role: str | None) -> bool:
@@ -177,6 +193,7 @@ def touchpoint_update(
     for name, value in values.items():
         setattr(touchpoint, name, value)
     touchpoint.save(update_fields=[*EDITABLE_FIELDS, "updated_at"])
+    _sentiment_input(organization, touchpoint)
     return touchpoint
 
 
@@ -186,6 +203,7 @@ def touchpoint_delete(
 ) -> None:
     _check(organization, touchpoint)
     _require_can_change(touchpoint, membership)
+    _sentiment_input(organization, touchpoint, deleted=True)
     touchpoint.delete()
 
 

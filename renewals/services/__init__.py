@@ -14,7 +14,6 @@ expansion. Every public name is re-exported here: `from renewals.services import
 `services.X` keep working.
 """
 
-from renewals.services._common import organization_today
 from renewals.services.contracts import CONTRACT_FIELDS, contract_create, contract_update
 from renewals.services.expansion import (
     AddOnTerms,
@@ -31,6 +30,7 @@ from renewals.services.opportunities import (
 )
 from renewals.services.revenue import account_revenue_refresh
 from renewals.services.settings import renewal_settings_update, renewal_window_days
+from tenancy.timezones import organization_today
 
 __all__ = [
     "CONTRACT_FIELDS",

@@ -3,21 +3,14 @@ and the "set one field, save, audit the change" step."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Model
-from django.utils import timezone
 
 from tenancy.models import Organization, User
 from tenancy.services import audit_record
-
-
-def organization_today(organization: Organization) -> date:
-    return timezone.localdate(timezone.now(), timezone=ZoneInfo(organization.time_zone))
 
 
 def _check(organization: Organization, *objects: Any) -> None:

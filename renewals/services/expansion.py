@@ -25,12 +25,13 @@ from renewals.models import (
     OpportunityKind,
     OpportunityStage,
 )
-from renewals.services._common import _check, _send_on_commit, organization_today
+from renewals.services._common import _check, _send_on_commit
 from renewals.services.contracts import _contract_errors
 from renewals.services.opportunities import _check_open, _opportunity_announce
 from renewals.services.revenue import account_revenue_refresh
 from tenancy.models import Organization, User
 from tenancy.services import audit_record
+from tenancy.timezones import organization_today
 
 
 @transaction.atomic

@@ -25,13 +25,13 @@ from renewals.services._common import (
     _check,
     _send_on_commit,
     _set_and_audit,
-    organization_today,
 )
 from renewals.services.contracts import _contract_errors
 from renewals.services.revenue import account_revenue_refresh
 from renewals.services.settings import renewal_window_days
 from tenancy.models import Membership, Organization, User
 from tenancy.services import audit_record
+from tenancy.timezones import organization_today
 
 
 @transaction.atomic

@@ -11,8 +11,8 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import Account
 from renewals.models import Contract, ContractKind, ContractStatus
-from renewals.services._common import organization_today
 from tenancy.models import Organization
+from tenancy.timezones import organization_today
 
 
 def account_revenue_refresh(

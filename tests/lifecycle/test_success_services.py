@@ -270,7 +270,10 @@ def test_objective_changes_are_audited(org, member, in_scope):
     assert audit[1][1]["current_value"] == 25.0
 
 
-def test_daily_sweep_refreshes_only_organizations_with_bound_objectives(org, other_org, in_scope):
+def test_daily_sweep_refreshes_bound_objectives_and_tells_health_where_each_stands(
+    org, other_org, in_scope
+):
+    from healthscore.models import HealthInput
     from lifecycle.tasks_records import objectives_bound_refresh_sweep_task
 
     bound = ObjectiveFactory(
@@ -279,11 +282,18 @@ def test_daily_sweep_refreshes_only_organizations_with_bound_objectives(org, oth
         metric_window="weekly",
         metric_aggregate="count",
     )
-    ObjectiveFactory(plan=SuccessPlanFactory(account=AccountFactory(organization=other_org)))
+    typed = ObjectiveFactory(plan=SuccessPlanFactory(account=AccountFactory(organization=other_org)))
 
     fanned_out = objectives_bound_refresh_sweep_task()
     again = objectives_bound_refresh_sweep_task()
 
-    assert (fanned_out, again) == (1, 1)
+    assert (fanned_out, again) == (2, 2)
     with in_scope(org):
         assert Objective.objects.get(pk=bound.pk).current_value == 0.0
+        assert list(HealthInput.objects.values_list("subject", "kind")) == [
+            (f"objective:{bound.pk}", "outcome")
+        ]
+    with in_scope(other_org):
+        assert list(HealthInput.objects.values_list("subject", flat=True)) == [
+            f"objective:{typed.pk}"
+        ]

@@ -160,3 +160,21 @@ def test_organization_settings_validate_currency(org, member, client_for):
     )
     assert response.status_code == 400
     assert b"three-letter" in response.content
+
+
+def test_pages_show_times_in_the_organizations_time_zone(org, member, client_for, in_scope):
+    from datetime import UTC, datetime
+
+    from tenancy.models import AuditEvent
+    from tenancy.services import audit_record
+
+    org.time_zone = "America/Sao_Paulo"  # UTC-3, no daylight saving time since 2019
+    org.save(update_fields=["time_zone"])
+    owner = member(Role.OWNER)
+    with in_scope(org):
+        audit_record(organization=org, actor=owner.user, action="member.invited", target=owner)
+        AuditEvent.objects.update(created_at=datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
+
+    page = client_for(owner).get("/settings/audit/").content.decode()
+
+    assert 'datetime="2026-03-10T09:00:00-03:00"' in page

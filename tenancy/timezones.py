@@ -1,0 +1,19 @@
+"""Days in the organization's time zone: every "day" of the product (go-live, due dates,
+rollups, report periods) is a date there, not in UTC or the server's zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from django.utils import timezone
+
+from tenancy.models import Organization
+
+
+def organization_today(organization: Organization) -> date:
+    return timezone.localdate(timezone.now(), timezone=ZoneInfo(organization.time_zone))
+
+
+def local_date(organization: Organization, moment: datetime) -> date:
+    return moment.astimezone(ZoneInfo(organization.time_zone)).date()
