@@ -22,7 +22,14 @@ import django  # the settings module must be chosen first
 django.setup()
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
-MODULES = ["bench.accounts_list", "bench.health", "bench.retention", "bench.my_day"]
+MODULES = [
+    "bench.accounts_list",
+    "bench.health",
+    "bench.retention",
+    "bench.my_day",
+    "bench.lifecycle",
+    "bench.sla",
+]
 
 
 def main(argv: list[str]) -> int:

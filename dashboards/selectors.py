@@ -4,7 +4,9 @@ Every section is one LIMITed list plus its count (the counts of a kind share one
 statement), filtered on indexes that start with the organization: tasks by
 (organization, assignee, status, due_at), follow-ups by (organization, status, due_date),
 stage transitions by (organization, -at), accounts by (organization, owner, …). The number of
-statements does not depend on the size of the book (tests/dashboards).
+statements does not depend on the size of the book (tests/dashboards). Accounts past an SLA
+(the stage engine's flags: onboarding, follow-up, renewal) are one statement for the count and
+the rows together (`COUNT(*) OVER ()`), plus the lifecycle settings read.
 
 "Whose day": a member (their tasks and the accounts they own) or, for managers, `None` = the
 unassigned work (tasks without assignee, accounts without owner).
@@ -14,15 +16,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Window
 from django.utils import timezone
 
 from accounts.models import Account, HealthBand, Stage
 from lifecycle.models import FollowUp, Task
 from lifecycle.models.followup import FollowUpStatus
 from lifecycle.models.tasks import TaskStatus
+from lifecycle.selectors_stages import (
+    SlaBreachFilters,
+    sla_breach_list,
+    sla_breaches_attach,
+    sla_windows,
+)
 from tenancy.models import Membership, Organization
 
 SECTION_LIMIT = 8
@@ -50,6 +59,8 @@ class MyDay:
     stage_changes_count: int = 0
     red_accounts: list[Account] = field(default_factory=list)
     red_accounts_count: int = 0
+    sla_accounts: list[Account] = field(default_factory=list)
+    sla_accounts_count: int = 0
     limit: int = SECTION_LIMIT
     followup_limit: int = FOLLOWUP_LIMIT
 
@@ -138,6 +149,18 @@ def my_day(
     ).exclude(stage=Stage.CHURNED)
     day.red_accounts_count = red.count()
     day.red_accounts = list(red.order_by("-arr_cents", "id")[:limit])
+
+    windows = sla_windows(organization=organization, today=today)
+    filters = SlaBreachFilters(owner=member.pk) if member is not None else None
+    breaching = sla_breach_list(
+        organization=organization,
+        filters=filters or SlaBreachFilters(owner_none=True),
+        windows=windows,
+    ).annotate(sla_total=Window(Count("id")))
+    rows: list[Any] = list(breaching.order_by("-arr_cents", "id")[:limit])
+    day.sla_accounts = rows
+    day.sla_accounts_count = rows[0].sla_total if rows else 0
+    sla_breaches_attach(rows, windows=windows)
     return day
 
 

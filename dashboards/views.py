@@ -1,6 +1,7 @@
 """My day: the CSM's home page (overdue and today's tasks, follow-ups due with one-click
-outcomes, stage changes in the book, red accounts). Managers may look at another member's day
-(`?member=<id>`) or at the unassigned work (`?member=unassigned`); CSMs see their own."""
+outcomes, stage changes in the book, accounts past an SLA, red accounts). Managers may look at
+another member's day (`?member=<id>`) or at the unassigned work (`?member=unassigned`); CSMs
+see their own."""
 
 from __future__ import annotations
 
@@ -41,7 +42,9 @@ class _MyDayBase(TenantView):
         member, member_param, members = self._whose(request)
         day = my_day(organization=self.organization, member=member)
         query = f"?member={member_param}" if member_param else ""
-        quiet = day.is_clear and not (day.red_accounts_count or day.stage_changes_count)
+        quiet = day.is_clear and not (
+            day.red_accounts_count or day.stage_changes_count or day.sla_accounts_count
+        )
         new_workspace = quiet and not organization_has_accounts(organization=self.organization)
         context = {
             "day": day,

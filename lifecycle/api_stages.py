@@ -1,8 +1,10 @@
-"""REST API of the stage engine: stage transitions (read; create = manual stage change) and
-the board summary (counts, ARR, median days in stage and SLA breaches per stage)."""
+"""REST API of the stage engine: stage transitions (read; create = manual stage change), the
+board summary (counts, ARR, median days in stage and SLA breaches per stage) and the accounts
+past an SLA (`sla-breaches/`: onboarding overdue, follow-up overdue, renewal without activity)."""
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import ClassVar
 
 import django_filters
@@ -12,7 +14,7 @@ from rest_framework import mixins, serializers, status, views
 from rest_framework.response import Response
 
 from accounts.api import AccountReferenceField
-from accounts.models import Segment, Stage
+from accounts.models import Account, Segment, Stage
 from lifecycle import selectors_stages as selectors
 from lifecycle.models import StageTransition
 from lifecycle.services import stages as services
@@ -101,7 +103,9 @@ class BoardColumnSerializer(serializers.Serializer):
     stage = serializers.ChoiceField(choices=Stage.choices)
     count = serializers.IntegerField()
     arr_cents = serializers.IntegerField()
-    overdue = serializers.IntegerField(help_text="Accounts past an SLA (onboarding, renewal).")
+    overdue = serializers.IntegerField(
+        help_text="Accounts past an SLA (onboarding, follow-up, renewal)."
+    )
     median_days = serializers.FloatField(allow_null=True, help_text="Median days in the stage.")
 
 
@@ -139,5 +143,112 @@ class StageBoardView(TenantAPIView, views.APIView):
         return Response(BoardSerializer(board).data)
 
 
-ROUTES = [("stage-transitions", StageTransitionViewSet, "stage-transition")]
+class SlaBreachSerializer(serializers.ModelSerializer):
+    owner = serializers.SerializerMethodField(help_text="The owner's email; null: no owner.")
+    days_in_stage = serializers.IntegerField(read_only=True)
+    onboarding_overdue = serializers.BooleanField(
+        read_only=True, help_text="Still onboarding past the onboarding SLA (days after go-live)."
+    )
+    onboarding_overdue_since = serializers.DateField(
+        read_only=True, allow_null=True, help_text="Go-live + the onboarding SLA days."
+    )
+    followup_overdue = serializers.BooleanField(
+        read_only=True, help_text="The go-live follow-up is not done after its due date."
+    )
+    followup_overdue_since = serializers.DateField(
+        read_only=True, allow_null=True, help_text="The follow-up's due date."
+    )
+    renewal_stalled = serializers.BooleanField(
+        read_only=True,
+        help_text="In renewal, a contract ends within the inactivity window and nothing "
+        "happened in it (no renewal opportunity moved, no touchpoint).",
+    )
+    renewal_stalled_since = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text="The first day both held: contract end − the window, or the last activity "
+        "+ the window.",
+    )
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "external_id",
+            "name",
+            "stage",
+            "owner",
+            "days_in_stage",
+            "arr_cents",
+            "onboarding_overdue",
+            "onboarding_overdue_since",
+            "followup_overdue",
+            "followup_overdue_since",
+            "renewal_stalled",
+            "renewal_stalled_since",
+        ]
+        read_only_fields = fields
+
+    def get_owner(self, account: Account) -> str | None:
+        return account.owner.user.email if account.owner is not None else None
+
+
+class SlaBreachFilter(django_filters.FilterSet):
+    owner = django_filters.NumberFilter(
+        field_name="owner_id", min_value=1, max_value=MAX_ID, label="Owner (member id)"
+    )
+    segment = django_filters.ChoiceFilter(choices=Segment.choices)
+    stage = django_filters.ChoiceFilter(
+        choices=[(stage.value, stage.label) for stage in selectors.BOARD_STAGES]
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=[
+            ("onboarding", "Onboarding overdue"),
+            ("followup", "Follow-up overdue"),
+            ("renewal", "Renewal without activity"),
+        ],
+        method="filter_kind",
+        label="Only this breach",
+    )
+
+    class Meta:
+        model = Account
+        fields: ClassVar[list[str]] = []
+
+    def filter_kind(self, queryset, name, value):
+        return queryset.filter(**{selectors.SLA_FLAGS[value]: True})
+
+
+class SlaBreachViewSet(mixins.ListModelMixin, TenantViewSet):
+    """Accounts past an SLA (not churned), newest account first: onboarding overdue, follow-up
+    overdue, renewal without activity — each flag with the day it ran out, days in the current
+    stage and ARR. Filters: owner (member id), segment, stage, kind."""
+
+    serializer_class = SlaBreachSerializer
+    filterset_class = SlaBreachFilter
+    queryset = Account.objects.none()
+    action_roles: ClassVar[dict[str, str]] = {"list": Role.VIEWER}
+
+    @cached_property
+    def windows(self) -> selectors.SlaWindows:
+        return selectors.sla_windows(organization=self.organization)
+
+    def base_queryset(self):
+        if self.organization is None:
+            return Account.objects.none()
+        return selectors.sla_breach_list(organization=self.organization, windows=self.windows)
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        rows = list(page) if page is not None else list(queryset)
+        selectors.sla_breaches_attach(rows, windows=self.windows)
+        data = self.get_serializer(rows, many=True).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+
+ROUTES = [
+    ("stage-transitions", StageTransitionViewSet, "stage-transition"),
+    ("sla-breaches", SlaBreachViewSet, "sla-breach"),
+]
 PATHS = [path("lifecycle/board/", StageBoardView.as_view(), name="lifecycle-board")]

@@ -10,24 +10,26 @@ Contract:
   second reads the stages the first committed and finds nothing to change. Running the daily
   job twice writes no second transition.
 - Evaluation is set-based: lifecycle.selectors_stages.stage_facts_gather reads the facts with
-  a fixed number of queries; the changes are written with one UPDATE per target stage and
-  one bulk INSERT of transitions.
+  a fixed number of queries; the changes (stages and transitions) are written by ONE
+  statement on PostgreSQL and two on SQLite however many accounts move, so the query count
+  does not grow with the book (measured at 100,000 accounts: bench/lifecycle.py).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Account, Stage
 from lifecycle.models import LifecycleSettings, StageHold, StageTransition
-from lifecycle.rules import stage_decide
+from lifecycle.rules import Decision, stage_decide
 from lifecycle.selectors_stages import stage_facts_gather, stage_rules_get
 from lifecycle.signals import stage_changed
 from renewals.services import organization_today
@@ -65,6 +67,9 @@ class EvaluationResult:
         return len(self.transition_ids)
 
 
+Change = tuple[int, str, Decision]  # (account id, stage now, the rules' decision)
+
+
 @transaction.atomic
 def stages_evaluate(
     *,
@@ -84,41 +89,105 @@ def stages_evaluate(
     states = stage_facts_gather(
         organization=organization, today=today, rules=rules, account_ids=account_ids
     )
-    now = timezone.now()
-    by_target: dict[str, list[int]] = {}
-    transitions: list[StageTransition] = []
+    changes: list[Change] = []
     for state in states:
         decision = stage_decide(state.facts, rules)
-        if decision.stage == state.stage:
-            continue
-        by_target.setdefault(decision.stage, []).append(state.account_id)
-        transitions.append(
-            StageTransition(
-                organization=organization,
-                account_id=state.account_id,
-                from_stage=state.stage,
-                to_stage=decision.stage,
-                at=now,
-                automatic=True,
-                reason_code=decision.reason_code,
-                reason_params=decision.params,
-            )
-        )
-    for stage, ids in by_target.items():
-        for start in range(0, len(ids), 5000):
-            Account.objects.filter(
-                organization=organization, pk__in=ids[start : start + 5000]
-            ).update(stage=stage, stage_entered_at=now, updated_at=now)
-    created = StageTransition.objects.bulk_create(transitions, batch_size=1000)
-    transition_ids = [t.pk for t in created if t.pk is not None]
-    if len(transition_ids) != len(created):  # a backend that does not return ids
-        transition_ids = list(
-            StageTransition.objects.filter(organization=organization, at=now).values_list(
-                "pk", flat=True
-            )
-        )
+        if decision.stage != state.stage:
+            changes.append((state.account_id, state.stage, decision))
+    transition_ids = _changes_write(organization, changes, timezone.now()) if changes else []
     _announce(organization, transition_ids)
     return EvaluationResult(len(states), tuple(transition_ids))
+
+
+def _changes_write(organization: Organization, changes: list[Change], now: Any) -> list[int]:
+    """Move the accounts and insert their transitions; returns the transition ids.
+
+    A fixed number of statements however many accounts move: on PostgreSQL ONE (the changes
+    as arrays, `unnest`ed; the UPDATE and the INSERT of the transitions of the accounts it
+    moved in one data-modifying CTE); on SQLite two (the changes as one JSON parameter read
+    with `json_each`: UPDATE … FROM, then INSERT … SELECT … RETURNING)."""
+    if connection.vendor == "postgresql":
+        return _changes_write_postgresql(organization, changes, now)
+    return _changes_write_sqlite(organization, changes, now)
+
+
+_CHANGES_WRITE_SQL = """
+WITH change AS (
+    SELECT * FROM unnest(%(accounts)s::bigint[], %(froms)s::text[], %(tos)s::text[],
+                         %(codes)s::text[], %(params)s::text[])
+        AS c(account_id, from_stage, to_stage, reason_code, reason_params)
+), moved AS (
+    UPDATE accounts_account AS a
+    SET stage = change.to_stage, stage_entered_at = %(now)s, updated_at = %(now)s
+    FROM change
+    WHERE a.organization_id = %(organization)s AND a.id = change.account_id
+    RETURNING a.id
+)
+INSERT INTO lifecycle_stagetransition (organization_id, account_id, from_stage, to_stage, at,
+    automatic, reason_code, reason_params, reason_text)
+SELECT %(organization)s, change.account_id, change.from_stage, change.to_stage, %(now)s, TRUE,
+    change.reason_code, change.reason_params::jsonb, ''
+FROM change JOIN moved ON moved.id = change.account_id
+RETURNING id
+"""
+
+
+def _changes_write_postgresql(
+    organization: Organization, changes: list[Change], now: Any
+) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CHANGES_WRITE_SQL,
+            {
+                "organization": organization.pk,
+                "now": now,
+                "accounts": [account_id for account_id, _stage, _decision in changes],
+                "froms": [stage for _account_id, stage, _decision in changes],
+                "tos": [decision.stage for _account_id, _stage, decision in changes],
+                "codes": [decision.reason_code for _account_id, _stage, decision in changes],
+                "params": [json.dumps(decision.params) for _account, _stage, decision in changes],
+            },
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+_SQLITE_MOVE_SQL = """
+UPDATE accounts_account
+SET stage = json_extract(change.value, '$[2]'), stage_entered_at = %(now)s, updated_at = %(now)s
+FROM json_each(%(changes)s) AS change
+WHERE accounts_account.organization_id = %(organization)s
+  AND accounts_account.id = json_extract(change.value, '$[0]')
+"""
+
+_SQLITE_TRANSITIONS_SQL = """
+INSERT INTO lifecycle_stagetransition (organization_id, account_id, from_stage, to_stage, at,
+    automatic, reason_code, reason_params, reason_text)
+SELECT %(organization)s, account.id, json_extract(change.value, '$[1]'),
+    json_extract(change.value, '$[2]'), %(now)s, 1, json_extract(change.value, '$[3]'),
+    json(json_extract(change.value, '$[4]')), ''
+FROM json_each(%(changes)s) AS change
+JOIN accounts_account AS account
+  ON account.id = json_extract(change.value, '$[0]')
+ AND account.organization_id = %(organization)s
+RETURNING id
+"""
+
+
+def _changes_write_sqlite(organization: Organization, changes: list[Change], now: Any) -> list[int]:
+    params = {
+        "organization": organization.pk,
+        "now": connection.ops.adapt_datetimefield_value(now),
+        "changes": json.dumps(
+            [
+                [account_id, stage, decision.stage, decision.reason_code, decision.params]
+                for account_id, stage, decision in changes
+            ]
+        ),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_SQLITE_MOVE_SQL, params)
+        cursor.execute(_SQLITE_TRANSITIONS_SQL, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def stages_evaluate_on_commit(*, organization: Organization, account_ids: list[int]) -> None:

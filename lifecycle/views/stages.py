@@ -88,7 +88,13 @@ class AccountStageChangeView(TenantFormView):
             ]
         )
         sla = selectors.account_sla_get(organization=self.organization, account=account)
-        return {"account": account, "hold": hold, "history": history, "sla": sla}
+        return {
+            "account": account,
+            "hold": hold,
+            "history": history,
+            "sla": sla,
+            "settings_row": lifecycle_settings_get(organization=self.organization),
+        }
 
     def save(self, form, account):
         services.account_stage_set(

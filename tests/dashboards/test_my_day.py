@@ -77,9 +77,13 @@ def test_query_count_is_the_same_for_a_book_of_5_and_of_200(org, member, client_
     assert small_response.context["day"].overdue_tasks_count == 5
     assert big_response.context["day"].overdue_tasks_count == 200
     assert len(big_response.context["day"].overdue_tasks) == 8
+    assert small_response.context["day"].sla_accounts_count == 2
+    assert big_response.context["day"].sla_accounts_count == 67  # follow-ups due yesterday
+    assert len(big_response.context["day"].sla_accounts) == 8
     assert len(small_queries) == len(big_queries)
-    # session, user, membership, 11 for the sections, the organization switcher
-    assert len(big_queries) == 15
+    # session, user, membership, 11 for the sections, 2 for the accounts past an SLA
+    # (lifecycle settings; the count and the rows together), the organization switcher
+    assert len(big_queries) == 17
 
 
 def test_a_manager_picks_a_csm_or_the_unassigned_work(org, member, client_for):

@@ -166,9 +166,7 @@ def test_outcome_sync_writes_only_what_changed(org, in_scope, today):
     with in_scope(org):
         first = health_outcomes_sync(organization=org, values=values, day=today)
         second = health_outcomes_sync(organization=org, values=values, day=today)
-        third = health_outcomes_sync(
-            organization=org, values=values, day=today + timedelta(days=1)
-        )
+        third = health_outcomes_sync(organization=org, values=values, day=today + timedelta(days=1))
 
     assert (first, second, third) == (1, 0, 0)
 
@@ -249,7 +247,9 @@ def test_touchpoint_sentiment_follows_the_touchpoint(org, member, in_scope):
         )
         subject = f"touchpoint:{row.pk}"
         logged = _inputs(org, in_scope, "sentiment")
-        touchpoint_update(organization=org, touchpoint=row, membership=manager, sentiment="negative")
+        touchpoint_update(
+            organization=org, touchpoint=row, membership=manager, sentiment="negative"
+        )
         corrected = _inputs(org, in_scope, "sentiment")
         touchpoint_update(organization=org, touchpoint=row, membership=manager, sentiment="")
         cleared = _inputs(org, in_scope, "sentiment")

@@ -10,6 +10,7 @@ endpoint is read as B and must not contain any of A's data.
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 from django.core import mail
@@ -274,6 +275,8 @@ def tenant_a_data(org):
     AdvocacyRecordFactory(
         account=account, kind="referral", referred_company="Leak Referred Company"
     )
+    # past the onboarding SLA: listed by sla-breaches/
+    AccountFactory(organization=org, name="Zeta Leak Account Late", go_live_date=date(2020, 1, 6))
     return account
 
 

@@ -136,6 +136,54 @@ def test_evaluation_query_count_does_not_depend_on_the_number_of_accounts(org, i
     assert len(large.captured_queries) <= 14
 
 
+def test_the_writes_are_one_fixed_set_of_statements_however_many_accounts_move(
+    org, other_org, in_scope
+):
+    # given one account to move, then 40 more (renewal 10 days out, different reasons)
+    def adopting(index):
+        account = AccountFactory(
+            organization=org, go_live_date=date(2024, 1, 1), stage=Stage.ADOPTION
+        )
+        ContractFactory(
+            account=account,
+            start_date=date(2025, 7, 1),
+            end_date=TODAY + timedelta(days=10 + index),
+        )
+        return account
+
+    outsider = AccountFactory(
+        organization=other_org, go_live_date=date(2024, 1, 1), stage=Stage.ADOPTION
+    )
+    first = adopting(0)
+    with in_scope(org), CaptureQueriesContext(connection) as one:
+        stages_evaluate(organization=org, today=TODAY)
+    many = [adopting(index) for index in range(1, 41)]
+
+    # when
+    with in_scope(org), CaptureQueriesContext(connection) as forty:
+        result = stages_evaluate(organization=org, today=TODAY)
+
+    # then the same statements; every account moved with its transition and reason
+    assert (result.changed, len(forty.captured_queries)) == (40, len(one.captured_queries))
+    with in_scope(org):
+        rows = StageTransition.objects.filter(organization=org, account__in=many)
+        reasons = sorted(t.reason_params["days"] for t in rows)
+        stages = set(
+            Account.objects.filter(organization=org, pk__in=[a.pk for a in many]).values_list(
+                "stage", flat=True
+            )
+        )
+        assert sorted(result.transition_ids) == sorted(t.pk for t in rows)
+        assert {(t.from_stage, t.to_stage, t.automatic, t.reason_code) for t in rows} == {
+            ("adoption", "renewal", True, "renewal")
+        }
+        assert rows.first().reason_display.endswith("(renewal window 120)")
+    assert (reasons, stages) == (list(range(11, 51)), {Stage.RENEWAL})
+    first.refresh_from_db()
+    outsider.refresh_from_db()
+    assert (first.stage, outsider.stage) == (Stage.RENEWAL, Stage.ADOPTION)
+
+
 def test_a_manual_hold_keeps_the_stage_until_released(org, member, in_scope):
     csm = member(Role.CSM)
     account = AccountFactory(

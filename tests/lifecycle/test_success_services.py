@@ -282,7 +282,9 @@ def test_daily_sweep_refreshes_bound_objectives_and_tells_health_where_each_stan
         metric_window="weekly",
         metric_aggregate="count",
     )
-    typed = ObjectiveFactory(plan=SuccessPlanFactory(account=AccountFactory(organization=other_org)))
+    typed = ObjectiveFactory(
+        plan=SuccessPlanFactory(account=AccountFactory(organization=other_org))
+    )
 
     fanned_out = objectives_bound_refresh_sweep_task()
     again = objectives_bound_refresh_sweep_task()
