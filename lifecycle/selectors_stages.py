@@ -216,9 +216,16 @@ def _followups_overdue(windows: SlaWindows) -> QuerySet[Any]:
     )
 
 
+def _account_ids(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """A correlation-free `account_id` set: PostgreSQL hashes it once (a hashed SubPlan)
+    instead of probing it once per account row."""
+    return queryset.order_by().values("account_id")
+
+
 def sla_annotate(queryset: QuerySet[Account], *, windows: SlaWindows) -> QuerySet[Any]:
     """Adds `onboarding_overdue`, `followup_overdue` and `renewal_stalled` (booleans) to an
-    Account queryset (Exists subqueries: still one statement whatever the number of rows).
+    Account queryset — one statement whatever the number of rows; the subqueries are
+    uncorrelated id sets (read once, not once per account: the board counts 100k accounts).
 
     Follow-up overdue: the account's follow-up is not done after its due date
     (`lifecycle.selectors_followup.followups_overdue`, the one definition).
@@ -226,21 +233,34 @@ def sla_annotate(queryset: QuerySet[Account], *, windows: SlaWindows) -> QuerySe
     `renewal_inactivity_days`, and nothing happened in the last `renewal_inactivity_days`:
     no open renewal opportunity moved past "not started" (its updated_at) and no touchpoint.
     """
+    organization = windows.organization
     since = windows.renewal_activity_since
-    activity = Q(Exists(_renewal_worked().filter(updated_at__gte=since)))
-    touchpoints = _touchpoints()
-    if touchpoints is not None:
-        activity |= Q(Exists(touchpoints.filter(occurred_at__gte=since)))
+    ending = Contract.objects.filter(
+        organization=organization,
+        status=ContractStatus.ACTIVE,
+        end_date__lte=windows.renewal_end_by,
+    )
+    worked = Opportunity.objects.filter(
+        organization=organization,
+        kind=OpportunityKind.RENEWAL,
+        closed_at__isnull=True,
+        updated_at__gte=since,
+    ).exclude(stage="not_started")
+    stalled = Q(stage=Stage.RENEWAL, pk__in=_account_ids(ending)) & ~Q(pk__in=_account_ids(worked))
+    touchpoint = _touchpoint_model()
+    if touchpoint is not None:
+        recent = touchpoint.objects.filter(organization=organization, occurred_at__gte=since)
+        stalled &= ~Q(pk__in=_account_ids(recent))
+    overdue = followups_overdue(organization=organization, today=windows.today)
     return queryset.annotate(
         onboarding_overdue=ExpressionWrapper(
             Q(stage=Stage.ONBOARDING, go_live_date__lt=windows.onboarding_overdue_before),
             output_field=BooleanField(),
         ),
-        followup_overdue=Exists(_followups_overdue(windows)),
-        renewal_stalled=ExpressionWrapper(
-            Q(stage=Stage.RENEWAL) & Q(Exists(_renewal_ending(windows))) & ~activity,
-            output_field=BooleanField(),
+        followup_overdue=ExpressionWrapper(
+            Q(pk__in=_account_ids(overdue)), output_field=BooleanField()
         ),
+        renewal_stalled=ExpressionWrapper(stalled, output_field=BooleanField()),
     )
 
 
@@ -498,12 +518,15 @@ def stage_board(
 def _top_accounts(
     base: QuerySet[Account], windows: SlaWindows, top: int
 ) -> dict[str, list[Account]]:
-    """The `top` accounts by ARR of each stage, in one query (ROW_NUMBER per stage)."""
+    """The `top` accounts by ARR of each stage, in two queries: ROW_NUMBER per stage over the
+    bare columns picks the ids (a narrow sort, whatever the book size), then only those
+    accounts get their SLA flags, owner and hold (the subqueries run for at most top x 6 rows,
+    not for every account)."""
     from django.db.models import Window
     from django.db.models.functions import RowNumber
 
     ranked = (
-        sla_annotate(base.exclude(stage=Stage.CHURNED), windows=windows)
+        base.exclude(stage=Stage.CHURNED)
         .annotate(
             rank=Window(
                 RowNumber(),
@@ -511,12 +534,18 @@ def _top_accounts(
                 order_by=[F("arr_cents").desc(), F("name").asc(), F("id").asc()],
             )
         )
+        .filter(rank__lte=top)
+        .values_list("id", "rank")
+    )
+    ranks = dict(ranked)
+    accounts = (
+        sla_annotate(base.filter(pk__in=list(ranks)), windows=windows)
         .select_related("owner__user")
         .annotate(held=Exists(StageHold.objects.filter(account_id=OuterRef("pk"))))
     )
     result: dict[str, list[Account]] = {}
     now = timezone.now()
-    for account in ranked.filter(rank__lte=top).order_by("stage", "rank"):
+    for account in sorted(accounts, key=lambda a: (a.stage, ranks[a.pk])):
         account.days_in_stage = max((now - account.stage_entered_at).days, 0)
         result.setdefault(account.stage, []).append(account)
     return result
