@@ -3,20 +3,26 @@
 `bulk_upsert` inserts many rows in one statement: on PostgreSQL one
 `INSERT … SELECT FROM jsonb_to_recordset(%s)` whose single parameter is the JSON array of the
 rows (psycopg's client-side quoting of one string is fast; quoting per-element text arrays
-runs a regex per character class and was 2 s for 10k JSON documents); on SQLite a multi-row
-`VALUES` list in chunks under its variable limit. Both take an `ON CONFLICT` clause and may
+runs a regex per character class and was 2 s for 10k JSON documents) — or, from COPY_FROM
+rows, COPY into a per-connection temporary table and one `INSERT … SELECT` from it (the server
+then parses one small JSON document per row instead of one huge one: 66k scores 2.5 s →
+see bench/README.md); on SQLite a multi-row `VALUES` list in chunks under its variable limit. Both take an `ON CONFLICT` clause and may
 return columns of the rows actually inserted or updated.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import zlib
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import Any
 
+import orjson
 from django.db import connection
 
 SQLITE_MAX_VARIABLES = 30_000
+COPY_FROM = 2_000
 
 
 def is_postgresql() -> bool:
@@ -39,6 +45,17 @@ def bulk_upsert(
     tail += f" RETURNING {returning}" if returning else ""
     result: list[tuple] = []
     with connection.cursor() as cursor:
+        if is_postgresql() and len(rows) >= COPY_FROM and connection.in_atomic_block:
+            staging = _staging_table(cursor, table, columns)
+            with cursor.cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+                copy.write(_copy_rows(rows, columns))
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} FROM {staging}{tail}"  # noqa: S608
+            )
+            if returning:
+                result.extend(cursor.fetchall())
+            cursor.execute(f"TRUNCATE {staging}")
+            return result
         if is_postgresql():
             sql = (
                 f"INSERT INTO {table} ({names}) SELECT {_select_list(columns)} "  # noqa: S608
@@ -73,6 +90,66 @@ def bulk_upsert(
     return result
 
 
+def _staging_table(cursor, table: str, columns: Sequence[tuple[str, str]]) -> str:
+    """A temporary table shaped like `columns`, emptied at commit (one per target table and
+    connection; created once)."""
+    shape = zlib.crc32(repr(list(columns)).encode())
+    name = f"staging_{table}_{shape:08x}"
+    cursor.execute(
+        f"CREATE TEMP TABLE IF NOT EXISTS {name} ("
+        + ", ".join(f"{column} {pg_type}" for column, pg_type in columns)
+        + ") ON COMMIT DELETE ROWS"
+    )
+    return name
+
+
+def _copy_text(value: Any) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return (
+            value.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return value
+
+
+def _copy_json(value) -> str:
+    # JSON text has no raw tab/newline (they are escaped as \t, \n): only backslashes double.
+    text = orjson.dumps(value).decode()
+    return text.replace("\\", "\\\\") if "\\" in text else text
+
+
+def _copy_bool(value) -> str:
+    return "t" if value else "f"
+
+
+def _copy_iso(value) -> str:
+    return value.isoformat()
+
+
+_COPY_CONVERTERS: dict[str, Callable[[Any], str]] = {
+    "jsonb": _copy_json,
+    "text": _copy_text,
+    "boolean": _copy_bool,
+    "date": _copy_iso,
+    "timestamptz": _copy_iso,
+    "float8": repr,
+}
+
+
+def _copy_rows(rows: Sequence[Sequence], columns: Sequence[tuple[str, str]]) -> str:
+    """Rows in COPY's text format (one converter per column type; NULL as \\N)."""
+    converters = [_COPY_CONVERTERS.get(pg_type, str) for _, pg_type in columns]
+    pairs = list(enumerate(converters))
+    lines = [
+        "\t".join([("\\N" if row[i] is None else convert(row[i])) for i, convert in pairs])
+        for row in rows
+    ]
+    lines.append("")
+    return "\n".join(lines)
+
+
 def _record_types(columns: Sequence[tuple[str, str]]) -> str:
     return ", ".join(f"c{i} {pg_type}" for i, (_, pg_type) in enumerate(columns))
 
@@ -95,7 +172,7 @@ def _rows_json(rows: Sequence[Sequence], columns: Sequence[tuple[str, str]]) -> 
         {keys[i]: (_json_value(value) if convert[i] else value) for i, value in enumerate(row)}
         for row in rows
     ]
-    return json.dumps(records, separators=(",", ":"))
+    return orjson.dumps(records).decode()
 
 
 def bulk_update_from_values(
