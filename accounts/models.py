@@ -16,7 +16,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tenancy.models import Membership, TenantModel
+from tenancy.models import Membership, Organization, TenantModel
 
 
 class Stage(models.TextChoices):
@@ -50,6 +50,11 @@ class Account(TenantModel):
     board and at-risk views filter and sort without joining upward).
     """
 
+    # No single-column index on organization: every other index of this table starts with it,
+    # and each one costs every stage move and health band change (100k-account benchmarks).
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     name = models.CharField(_("name"), max_length=200)
     external_id = models.CharField(
         _("external ID"),
