@@ -22,6 +22,7 @@ import orjson
 from django.db import connection
 
 SQLITE_MAX_VARIABLES = 30_000
+COPY_NULL = "\\N"
 COPY_FROM = 2_000
 
 
@@ -104,6 +105,7 @@ def _staging_table(cursor, table: str, columns: Sequence[tuple[str, str]]) -> st
 
 
 def _copy_text(value: Any) -> str:
+    """A string as a field of COPY's text format."""
     if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
         return (
             value.replace("\\", "\\\\")
@@ -143,7 +145,7 @@ def _copy_rows(rows: Sequence[Sequence], columns: Sequence[tuple[str, str]]) -> 
     converters = [_COPY_CONVERTERS.get(pg_type, str) for _, pg_type in columns]
     pairs = list(enumerate(converters))
     lines = [
-        "\t".join([("\\N" if row[i] is None else convert(row[i])) for i, convert in pairs])
+        "\t".join([(COPY_NULL if row[i] is None else convert(row[i])) for i, convert in pairs])
         for row in rows
     ]
     lines.append("")

@@ -34,7 +34,6 @@ from accounts.models import Account, Contact
 from healthscore.ingest.storage import (
     COPY_NULL,
     EVENT_COLUMNS,
-    INCOMING,
     _copy_buffer,
     _copy_text,
     _kind_sql,
@@ -67,7 +66,6 @@ __all__ = [
     "EVENT_COLUMNS",
     "FIXED_NAMES",
     "FUTURE_TOLERANCE",
-    "INCOMING",
     "MAX_BODY_BYTES",
     "MAX_EVENTS",
     "MAX_KEY_LENGTH",

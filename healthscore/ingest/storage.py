@@ -3,7 +3,6 @@ data-modifying CTEs) and the SQLite path (multi-row INSERTs, then `rollups_add`)
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
@@ -20,7 +19,14 @@ from healthscore.models import (
     HealthDirty,
     event_kind,
 )
-from healthscore.sql import bulk_upsert, is_postgresql
+from healthscore.sql import (
+    COPY_NULL,
+    _copy_json,
+    _copy_text,
+    _staging_table,
+    bulk_upsert,
+    is_postgresql,
+)
 from tenancy.models import Organization
 
 EVENT_COLUMNS = [
@@ -35,8 +41,6 @@ EVENT_COLUMNS = [
     ("idempotency_key", "text"),
     ("received_at", "timestamptz"),
 ]
-INCOMING = "healthscore_event_incoming"
-COPY_NULL = "\\N"
 
 
 def events_insert(rows: list[tuple]) -> set[str]:
@@ -54,13 +58,6 @@ def events_insert(rows: list[tuple]) -> set[str]:
     return {row[0] for row in returned}
 
 
-def _copy_text(value: str) -> str:
-    """A string as a field of COPY's text format."""
-    return (
-        value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    )
-
-
 def _copy_buffer(rows: list[tuple]) -> str:
     """Event rows (EVENT_COLUMNS order) as COPY text, built with joins (no per-row writes).
     `name` is validated (a-z, 0-9, _ . -) and needs no escaping."""
@@ -73,7 +70,7 @@ def _copy_buffer(rows: list[tuple]) -> str:
         lines.append(
             f"{org}\t{account}\t{COPY_NULL if contact is None else contact}\t{name}\t"
             f"{moment.isoformat()}\t{day.isoformat()}\t{quantity!r}\t"
-            f"{_copy_text(json.dumps(properties, separators=(',', ':'))) if properties else '{}'}\t"
+            f"{_copy_json(properties) if properties else '{}'}\t"
             f"{_copy_text(key)}\t{received_iso}\n"
         )
     return "".join(lines)
@@ -102,18 +99,14 @@ def events_store(*, organization: Organization, rows: list[tuple], now: datetime
     event, daily = Event._meta.db_table, EventDaily._meta.db_table
     activity, dirty = ContactActivity._meta.db_table, HealthDirty._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {INCOMING} ("
-            + ", ".join(f"{name} {pg_type}" for name, pg_type in EVENT_COLUMNS)
-            + ") ON COMMIT DELETE ROWS"
-        )
+        incoming = _staging_table(cursor, event, EVENT_COLUMNS)
         raw = cursor.cursor  # the psycopg cursor: COPY is not part of the DB-API
-        with raw.copy(f"COPY {INCOMING} ({names}) FROM STDIN") as copy:
+        with raw.copy(f"COPY {incoming} ({names}) FROM STDIN") as copy:
             copy.write(_copy_buffer(rows))
         cursor.execute(
             f"""
             WITH ins AS (
-              INSERT INTO {event} ({names}) SELECT {names} FROM {INCOMING}
+              INSERT INTO {event} ({names}) SELECT {names} FROM {incoming}
               ON CONFLICT (organization_id, idempotency_key) DO NOTHING
               RETURNING account_id, contact_id, name, day, quantity, idempotency_key
             ), rollup AS (
@@ -141,7 +134,7 @@ def events_store(*, organization: Organization, rows: list[tuple], now: datetime
             {"org": organization.pk, "now": now},
         )
         inserted = {row[0] for row in cursor.fetchall()}
-        cursor.execute(f"TRUNCATE {INCOMING}")
+        cursor.execute(f"TRUNCATE {incoming}")
     return inserted
 
 
