@@ -8,7 +8,7 @@ the score is the weighted mean of the present components (re-weighting, never a 
     score = round_half_up(Σ weightᵢ·scoreᵢ / Σ weightᵢ) + active manual adjustments, clamped
     to 0-100; band = green if score ≥ green_min, yellow if ≥ yellow_min, else red.
 
-Metrics (computed set-based in healthscore/recompute.py, as of a day D, windows end on D):
+Metrics (computed set-based in healthscore/recompute/metrics.py, as of a day D, windows end on D):
 - breadth: % of the model's key features (`feature.<key>` events) used in the last 30 days;
   missing when the model names no key feature.
 - depth: % of the account's contacts who logged in during the last 30 days (seats come with
