@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django_scopes import scope
 
 from bench.my_day import _ensure_data, _scale
-from lifecycle.selectors_stages import sla_breach_list
+from lifecycle.selectors_sla import sla_breach_list
 
 
 def run():

@@ -26,7 +26,7 @@ from accounts.models import Account, HealthBand, Stage
 from lifecycle.models import FollowUp, Task
 from lifecycle.models.followup import FollowUpStatus
 from lifecycle.models.tasks import TaskStatus
-from lifecycle.selectors_stages import (
+from lifecycle.selectors_sla import (
     SlaBreachFilters,
     sla_breach_list,
     sla_breaches_attach,

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from accounts.api import AccountReferenceField
 from accounts.models import Account, Segment, Stage
+from lifecycle import selectors_sla as sla
 from lifecycle import selectors_stages as selectors
 from lifecycle.models import StageTransition
 from lifecycle.services import stages as services
@@ -216,7 +217,7 @@ class SlaBreachFilter(django_filters.FilterSet):
         fields: ClassVar[list[str]] = []
 
     def filter_kind(self, queryset, name, value):
-        return queryset.filter(**{selectors.SLA_FLAGS[value]: True})
+        return queryset.filter(**{sla.SLA_FLAGS[value]: True})
 
 
 class SlaBreachViewSet(mixins.ListModelMixin, TenantViewSet):
@@ -230,19 +231,19 @@ class SlaBreachViewSet(mixins.ListModelMixin, TenantViewSet):
     action_roles: ClassVar[dict[str, str]] = {"list": Role.VIEWER}
 
     @cached_property
-    def windows(self) -> selectors.SlaWindows:
-        return selectors.sla_windows(organization=self.organization)
+    def windows(self) -> sla.SlaWindows:
+        return sla.sla_windows(organization=self.organization)
 
     def base_queryset(self):
         if self.organization is None:
             return Account.objects.none()
-        return selectors.sla_breach_list(organization=self.organization, windows=self.windows)
+        return sla.sla_breach_list(organization=self.organization, windows=self.windows)
 
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         rows = list(page) if page is not None else list(queryset)
-        selectors.sla_breaches_attach(rows, windows=self.windows)
+        sla.sla_breaches_attach(rows, windows=self.windows)
         data = self.get_serializer(rows, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Account, Segment
 from accounts.selectors import owner_choices
+from lifecycle import selectors_sla
 from lifecycle import selectors_stages as selectors
 from lifecycle.forms_stages import BoardFilterForm, LifecycleSettingsForm, StageChangeForm
 from lifecycle.selectors import lifecycle_settings_get
@@ -87,7 +88,7 @@ class AccountStageChangeView(TenantFormView):
                 :HISTORY_SIZE
             ]
         )
-        sla = selectors.account_sla_get(organization=self.organization, account=account)
+        sla = selectors_sla.account_sla_get(organization=self.organization, account=account)
         return {
             "account": account,
             "hold": hold,

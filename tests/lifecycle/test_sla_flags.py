@@ -1,5 +1,5 @@
 """SLA flags of the stage engine: follow-up overdue joins onboarding overdue and renewal
-without activity (selectors_stages.sla_annotate), with the day each breach started."""
+without activity (selectors_sla.sla_annotate), with the day each breach started."""
 
 from datetime import timedelta
 
@@ -7,7 +7,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Stage
-from lifecycle import selectors_stages as selectors
+from lifecycle import selectors_sla as selectors
+from lifecycle.selectors_stages import stage_board
 from tenancy.timezones import organization_today
 from tests.accounts.factories import AccountFactory
 from tests.lifecycle.factories_followup import FollowUpFactory
@@ -79,7 +80,7 @@ def test_board_counts_a_followup_overdue_account_as_overdue(org, in_scope):
     FollowUpFactory(account=on_time, status="open", due_date=today)
 
     with in_scope(org):
-        board = selectors.stage_board(organization=org)
+        board = stage_board(organization=org)
 
     adoption = next(column for column in board.columns if column.stage == Stage.ADOPTION)
     assert adoption.overdue == 1
