@@ -12,7 +12,7 @@ Contract:
 - Evaluation is set-based: lifecycle.selectors_stages.stage_facts_gather reads the facts with
   a fixed number of queries; the changes (stages and transitions) are written by ONE
   statement on PostgreSQL and two on SQLite however many accounts move, so the query count
-  does not grow with the book (measured at 100,000 accounts: bench/lifecycle.py).
+  does not grow with the book (measured at 100,000 accounts: bench/lifecycle/).
 """
 
 from __future__ import annotations
