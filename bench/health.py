@@ -51,8 +51,8 @@ def _organization():
     from django_scopes import scope
 
     from healthscore.models import HealthModel
-    from healthscore.recompute import organization_today
     from tenancy.models import Organization
+    from tenancy.timezones import organization_today
 
     accounts = int(100_000 * _scale())
     events = int(10_000_000 * _scale())
@@ -225,8 +225,8 @@ def _naive_seconds_per_account(organization, sample: int = 2000) -> float:
     from accounts.models import Account, Contact
     from healthscore import scoring
     from healthscore.models import EventDaily, HealthScore
-    from healthscore.recompute import organization_today
     from healthscore.selectors import health_model_active, model_config
+    from tenancy.timezones import organization_today
 
     with scope(organization=organization):
         model = model_config(health_model_active(organization=organization))

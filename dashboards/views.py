@@ -11,9 +11,9 @@ from django.urls import reverse
 
 from dashboards.selectors import my_day, my_day_members, organization_has_accounts
 from lifecycle.models.followup import FollowUpOutcome, Sentiment
-from lifecycle.services.followup import organization_today
 from tenancy.ids import id_parse
 from tenancy.models import Role, role_at_least
+from tenancy.timezones import organization_today
 from tenancy.views_base import TenantView
 
 UNASSIGNED = "unassigned"

@@ -27,7 +27,6 @@ from django.utils import timezone
 
 from accounts.models import Account, HealthBand, Stage
 from healthscore.models import ContactActivity, EventDaily, EventKind
-from healthscore.recompute import organization_today
 from renewals.models import (
     Contract,
     ContractKind,
@@ -38,6 +37,7 @@ from renewals.models import (
 )
 from renewals.services import expansion_opportunity_open
 from tenancy.models import Organization
+from tenancy.timezones import organization_today
 
 GROWTH_MIN_RATIO = 1.3
 SEAT_UTILISATION_MIN = 0.9

@@ -20,10 +20,11 @@ from rest_framework.response import Response
 
 from lifecycle.models import FollowUp
 from lifecycle.models.followup import FollowUpOutcome, FollowUpStatus, Sentiment
-from lifecycle.services.followup import followup_outcome_record, organization_today
+from lifecycle.services.followup import followup_outcome_record
 from tenancy.api import READ_ROLES, TenantViewSet
 from tenancy.ids import MAX_ID
 from tenancy.models import Role
+from tenancy.timezones import organization_today
 
 
 class FollowUpConflict(APIException):

@@ -22,9 +22,10 @@ from lifecycle.models import FollowUp, Task
 from lifecycle.models.followup import FollowUpOutcome, FollowUpStatus, Sentiment
 from lifecycle.models.tasks import TaskKind, TaskSource, TaskStatus
 from lifecycle.selectors import lifecycle_settings_get
-from lifecycle.services.followup import FOLLOWUP_START, followup_start_at, organization_today
+from lifecycle.services.followup import FOLLOWUP_START, followup_start_at
 from tenancy.models import Organization
 from tenancy.scheduled import scheduled_actions_put
+from tenancy.timezones import organization_today
 
 MAX_ACCOUNTS = 5000
 # (days from today to the go-live, state, outcome, sentiment, days from go-live to contact)

@@ -20,8 +20,9 @@ from lifecycle.models import AdvocacyRecord, Objective, SuccessPlan, Touchpoint
 from lifecycle.models.advocacy import AdvocacyKind, AdvocacyStatus, ReferralOutcome
 from lifecycle.models.success import MetricAggregate, MetricWindow
 from lifecycle.models.touchpoints import Sentiment, TouchpointDirection, TouchpointSource
-from lifecycle.services.success import objective_bound_refresh, organization_today
+from lifecycle.services.success import objective_bound_refresh
 from tenancy.models import Membership, Organization
+from tenancy.timezones import organization_today
 
 MAX_ACCOUNTS = 5000
 

@@ -16,8 +16,8 @@ from django.db.models import Count, Q, QuerySet
 
 from lifecycle.models import FollowUp
 from lifecycle.models.followup import FollowUpOutcome, FollowUpStatus
-from lifecycle.services.followup import organization_today
 from tenancy.models import Membership, Organization
+from tenancy.timezones import organization_today
 
 ACTIVE = (FollowUpStatus.SCHEDULED, FollowUpStatus.OPEN)
 

@@ -26,8 +26,9 @@ from django.db import transaction
 
 from accounts.models import Account, Segment, Stage
 from renewals.models import Contract, ContractKind, ContractStatus, Opportunity, OpportunityKind
-from renewals.services import organization_today, renewal_opportunities_open
+from renewals.services import renewal_opportunities_open
 from tenancy.models import Organization
+from tenancy.timezones import organization_today
 
 # (ARR range in currency units, price per seat per year, plan names low → high)
 SEGMENT_TERMS = {

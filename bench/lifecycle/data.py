@@ -118,8 +118,8 @@ def _generate(organization, count: int) -> dict[str, int]:
     from django.db import connection
     from django.utils import timezone
 
-    from renewals.services import organization_today
     from tenancy.models import Membership, Role, User
+    from tenancy.timezones import organization_today
 
     rng = random.Random(20261123)
     today = organization_today(organization)

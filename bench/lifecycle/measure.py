@@ -149,7 +149,7 @@ def run():
     from lifecycle.services.playbooks import playbooks_fire_for_transitions
     from lifecycle.services.stages import stages_evaluate
     from lifecycle.signals import stage_changed
-    from renewals.services import organization_today
+    from tenancy.timezones import organization_today
 
     organization = _organization()
     _reset(organization)

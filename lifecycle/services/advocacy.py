@@ -24,9 +24,9 @@ from lifecycle.models.advocacy import (
     AdvocacyStatus,
     ReferralOutcome,
 )
-from lifecycle.services.success import organization_today
 from tenancy.models import Organization, User
 from tenancy.services import audit_record
+from tenancy.timezones import organization_today
 
 RECORD_FIELDS = (
     "contact",

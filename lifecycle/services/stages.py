@@ -32,9 +32,9 @@ from lifecycle.models import LifecycleSettings, StageHold, StageTransition
 from lifecycle.rules import Decision, stage_decide
 from lifecycle.selectors_stages import stage_facts_gather, stage_rules_get
 from lifecycle.signals import stage_changed
-from renewals.services import organization_today
 from tenancy.models import ApiKey, Organization, User
 from tenancy.services import audit_record
+from tenancy.timezones import organization_today
 
 # Above this many accounts a targeted evaluation reads the whole organization instead (the
 # same few queries, without an enormous IN list).

@@ -22,9 +22,10 @@ from accounts.models import Account
 from lifecycle.models import FollowUp
 from lifecycle.models.followup import FollowUpOutcome, Sentiment
 from lifecycle.selectors_followup import followup_for_account, followup_report
-from lifecycle.services.followup import followup_outcome_record, organization_today
+from lifecycle.services.followup import followup_outcome_record
 from tenancy.ids import id_parse
 from tenancy.models import Membership, Role, role_at_least
+from tenancy.timezones import organization_today
 from tenancy.views_base import TenantObjectMixin, TenantView
 
 RECORDED_EVENT = "followup-recorded"
