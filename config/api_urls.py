@@ -14,6 +14,7 @@ from tenancy.api import MeView
 API_MODULES = (
     "accounts.api",
     "outreach.api",
+    "surveys.api",
     "renewals.api",
     "healthscore.api",
     "lifecycle.api",

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "tenancy",
     "accounts",
     "outreach",
+    "surveys",
     "renewals",
     "healthscore",
     "lifecycle",
@@ -283,6 +284,7 @@ SPECTACULAR_SETTINGS = {
         "FollowUpStatusEnum": "lifecycle.models.followup.FollowUpStatus",
         # account stage: accounts, stage transitions (from/to) and the board share one enum.
         "StageEnum": "accounts.models.Stage",
+        "SurveyKindEnum": "surveys.models.SurveyKind",
     },
 }
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("renewals.urls")),
     path("", include("outreach.urls")),
+    path("", include("surveys.urls")),
     path("", include("healthscore.urls")),
     path("", include("lifecycle.urls")),
     path("", include("dashboards.urls")),

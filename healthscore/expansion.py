@@ -11,16 +11,18 @@ Candidates: accounts with `health_band = green` that are not churned (stage ≠ 
   today ≥ 90% of the seats of the base contract in force today (status ≠ void, seats > 0).
   Only the last login per contact is stored, so "≥ 90% for 14 days" is read as "90% of the
   seats were used within the last 14 days"; no seats → no trigger.
-- promoter: needs surveys (not built); manual: exists (renewals).
+- promoter: an NPS answer of 9-10 (surveys) answered in the PROMOTER_DAYS days ending today
+  (a fresh promoter: the advocacy stage reads a longer lookback); manual: exists (renewals).
 Each hit calls `renewals.services.expansion_opportunity_open` (episode = the open one). An
 account is skipped for a trigger while an opportunity of that trigger is open or was closed
 less than COOLDOWN_DAYS ago, so a lost expansion is not reopened the next morning.
-Query count: three reads whatever the number of accounts, plus the service's writes per hit.
+Query count: four reads whatever the number of accounts, plus the service's writes per hit.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -36,6 +38,8 @@ from renewals.models import (
     OpportunityKind,
 )
 from renewals.services import expansion_opportunity_open
+from surveys.models import SurveyKind, SurveyResponse
+from surveys.scoring import NPS_PROMOTER_MIN
 from tenancy.models import Organization
 from tenancy.timezones import organization_today
 
@@ -43,6 +47,7 @@ GROWTH_MIN_RATIO = 1.3
 SEAT_UTILISATION_MIN = 0.9
 SEAT_WINDOW_DAYS = 14
 COOLDOWN_DAYS = 30
+PROMOTER_DAYS = 30
 USAGE_KINDS = (int(EventKind.LOGIN), int(EventKind.FEATURE))
 
 
@@ -111,12 +116,33 @@ def _seat_utilisation_hits(organization: Organization, today: date) -> set[int]:
         }
 
 
+def _promoter_hits(organization: Organization, today: date) -> set[int]:
+    since = datetime.combine(
+        today - timedelta(days=PROMOTER_DAYS - 1), time.min, tzinfo=ZoneInfo(organization.time_zone)
+    )
+    return set(
+        SurveyResponse.objects.filter(
+            organization=organization,
+            kind=SurveyKind.NPS,
+            score__gte=NPS_PROMOTER_MIN,
+            answered_at__gte=since,
+            account__health_band=HealthBand.GREEN,
+            account__churned_at__isnull=True,
+        )
+        .exclude(account__stage=Stage.CHURNED)
+        .values_list("account_id", flat=True)
+        .distinct()
+        .order_by()
+    )
+
+
 def expansion_triggers_evaluate(*, organization: Organization, today: date | None = None) -> int:
     """Open an expansion opportunity per (green account, trigger) hit; return how many opened."""
     today = today or organization_today(organization)
     hits = {
         ExpansionTrigger.USAGE_GROWTH: _usage_growth_hits(organization, today),
         ExpansionTrigger.SEAT_UTILISATION: _seat_utilisation_hits(organization, today),
+        ExpansionTrigger.PROMOTER: _promoter_hits(organization, today),
     }
     if not any(hits.values()):
         return 0

@@ -215,14 +215,16 @@ def _advocacy(organization, rng, accounts, contacts) -> int:
 
 
 def demo_health_inputs_seed(*, organization: Organization) -> int:
-    """Feed health with the demo's facts (touchpoint and follow-up sentiment, where each
-    objective stands) and rescore the accounts they touch, so the first page shows them.
+    """Feed health with the demo's facts (touchpoint, follow-up and survey answer sentiment,
+    where each objective stands) and rescore the accounts they touch, so the first page shows them.
     Idempotent: inputs are upserts, objectives write only what changed."""
     from healthscore.inputs import SENTIMENT_VALUES, health_sentiments_put
     from healthscore.services import health_dirty_recompute
     from lifecycle.models import FollowUp
     from lifecycle.services.followup import followup_sentiment_value
     from lifecycle.services.success import objective_outcomes_sync
+    from surveys.models import SurveyResponse
+    from surveys.scoring import sentiment_value
     from tenancy.timezones import local_date
 
     rows = [
@@ -241,6 +243,12 @@ def demo_health_inputs_seed(*, organization: Organization) -> int:
             rows.append(
                 (account_id, f"followup:{pk}", local_date(organization, recorded_at), value)
             )
+    rows += [
+        (account_id, f"survey:{pk}", local_date(organization, answered_at), sentiment_value(k, n))
+        for pk, account_id, answered_at, k, n in SurveyResponse.objects.filter(
+            organization=organization
+        ).values_list("pk", "account_id", "answered_at", "kind", "score")
+    ]
     written = health_sentiments_put(organization=organization, rows=rows)
     written += objective_outcomes_sync(organization=organization)
     health_dirty_recompute(organization=organization)

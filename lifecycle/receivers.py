@@ -18,6 +18,7 @@ from renewals.signals import (
     opportunity_changed,
     renewal_window_entered,
 )
+from surveys.signals import survey_answered
 
 # --- touchpoints (records) ---------------------------------------------------------------
 
@@ -91,6 +92,19 @@ def playbooks_on_followup_outcome(sender, *, organization, followup_id, account_
         trigger_value=outcome,
         account_ids=[account_id],
         cause_key=f"followup:{followup_id}",
+    )
+
+
+@receiver(survey_answered, dispatch_uid="lifecycle.survey_answer_react")
+def survey_answer_react(sender, *, organization, response_id, account_id, kind, score, **_):
+    from lifecycle.services.surveys import survey_answer_react as react
+
+    react(
+        organization=organization,
+        response_id=response_id,
+        account_id=account_id,
+        kind=kind,
+        score=score,
     )
 
 

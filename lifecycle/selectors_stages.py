@@ -19,6 +19,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    Max,
     Min,
     OuterRef,
     QuerySet,
@@ -34,7 +35,10 @@ from lifecycle.selectors import lifecycle_settings_get
 from lifecycle.selectors_sla import SlaWindows, sla_annotate, sla_overdue_q, sla_windows
 from renewals.models import Contract, ContractStatus, Opportunity, OpportunityKind
 from renewals.services import renewal_window_days
+from surveys.models import SurveyKind, SurveyResponse
+from surveys.scoring import NPS_PROMOTER_MIN
 from tenancy.models import Organization
+from tenancy.timezones import local_date
 
 BOARD_STAGES = (
     Stage.ONBOARDING,
@@ -71,7 +75,7 @@ def stage_facts_gather(
     rules: StageRules,
     account_ids: Iterable[int] | None = None,
 ) -> list[AccountState]:
-    """The facts of every account of the organization (or of `account_ids`): 5 queries."""
+    """The facts of every account of the organization (or of `account_ids`): 6 queries."""
     ids = None if account_ids is None else sorted(set(account_ids))
     accounts = Account.objects.filter(organization=organization)
     holds = StageHold.objects.filter(organization=organization)
@@ -83,7 +87,11 @@ def stage_facts_gather(
     )
     opportunities = Opportunity.objects.filter(organization=organization, closed_at__isnull=True)
     onboarding = accounts.filter(stage=Stage.ONBOARDING)
+    promoter_answers = SurveyResponse.objects.filter(
+        organization=organization, kind=SurveyKind.NPS, score__gte=NPS_PROMOTER_MIN
+    )
     if ids is not None:
+        promoter_answers = promoter_answers.filter(account_id__in=ids)
         accounts = accounts.filter(pk__in=ids)
         holds = holds.filter(account_id__in=ids)
         contracts = contracts.filter(account_id__in=ids)
@@ -110,6 +118,16 @@ def stage_facts_gather(
         .values_list("account_id", "end")
         .order_by()
     )
+    # The last NPS promoter answer (9-10) inside the lookback, as a local day.
+    promoter_since = timezone.now() - timedelta(days=rules.promoter_lookback_days + 1)
+    promoters = {
+        account_id: local_date(organization, answered_at)
+        for account_id, answered_at in promoter_answers.filter(answered_at__gte=promoter_since)
+        .values("account_id")
+        .annotate(last=Max("answered_at"))
+        .values_list("account_id", "last")
+        .order_by()
+    }
     open_kinds: dict[int, set[str]] = {}
     for account_id, kind in opportunities.values_list("account_id", "kind").distinct().order_by():
         open_kinds.setdefault(account_id, set()).add(kind)
@@ -125,7 +143,7 @@ def stage_facts_gather(
             contract_end=ends.get(account_id),
             open_renewal=OpportunityKind.RENEWAL in kinds,
             open_expansion=OpportunityKind.EXPANSION in kinds,
-            last_promoter_answer=None,  # surveys: fill from the answers when they exist
+            last_promoter_answer=promoters.get(account_id),
             hold_stage=held.get(account_id),
             churned=stage == Stage.CHURNED or churned_at is not None,
         )

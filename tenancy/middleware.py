@@ -78,8 +78,10 @@ class TenantScopeMiddleware:
         else:
             with scope(organization=token_object.organization):
                 response = view_func(request, *view_args, **view_kwargs)
-        # The URL holds a secret: never send it on as a Referer.
-        response["Referrer-Policy"] = "no-referrer"
+        # The URL holds a secret: a Referer carries the origin only, never the path. Not
+        # "no-referrer": under it browsers send `Origin: null` on the page's own POST, which
+        # Django's CSRF check refuses (the invitation accept form).
+        response["Referrer-Policy"] = "strict-origin"
         return response
 
 

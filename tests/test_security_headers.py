@@ -10,7 +10,7 @@ def test_pages_send_a_strict_content_security_policy(client, db):
     assert directives["object-src"] == "'none'"
 
 
-def test_public_invitation_page_sends_no_referrer(client, db):
+def test_public_invitation_page_sends_only_its_origin_as_referrer(client, db):
     response = client.get("/invitations/unknown-token/")
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "strict-origin"
     assert client.get("/").headers["Referrer-Policy"] == "same-origin"

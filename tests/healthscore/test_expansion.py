@@ -191,7 +191,7 @@ def test_evaluator_query_count_does_not_depend_on_the_number_of_accounts(
     with in_scope(org), CaptureQueriesContext(connection) as queries:
         assert expansion_triggers_evaluate(organization=org, today=today) == 1
 
-    assert len(queries) == 12  # 2 reads, opportunities, accounts, then the service (8)
+    assert len(queries) == 13  # 3 reads, opportunities, accounts, then the service (8)
 
 
 def test_daily_sweep_fans_out_one_task_per_organization(org, other_org, in_scope, today):

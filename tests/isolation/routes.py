@@ -24,6 +24,8 @@ PUBLIC_ROUTE_NAMES = {
     "organization_switch": "switches among the user's own memberships (tested in tenancy tests)",
     "organization_create": "creates a new organization for the user",
     "invitation_accept": "tokenized public link (tested in tenancy tests)",
+    "survey_answer": "public survey link: its 256-bit token names the invitation and its "
+    "organization; unknown/expired/foreign tokens tested in tests/surveys/test_public_page.py",
     "whatsapp_webhook": "public provider webhook: its token names the organization and the "
     "app-secret HMAC authenticates it; cross-tenant safety in tests/outreach/test_webhook.py",
 }

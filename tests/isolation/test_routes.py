@@ -31,6 +31,7 @@ from lifecycle.models import (
 from lifecycle.models.stages import StageTransition
 from outreach.models import MessageTemplate, OutboundMessage
 from renewals.models import Contract, Opportunity
+from surveys.models import Survey, SurveyResponse
 from tenancy.models import ApiKey, AuditEvent, Invitation, Membership, Role, ScheduledAction
 from tests.accounts.factories import AccountFactory, ContactFactory, ImportJobFactory
 from tests.healthscore.factories import (
@@ -52,6 +53,11 @@ from tests.lifecycle.factories_stages import StageHoldFactory, StageTransitionFa
 from tests.lifecycle.factories_tasks import PlaybookFactory, PlaybookStepFactory, TaskFactory
 from tests.outreach.factories import MessageTemplateFactory, OutboundMessageFactory
 from tests.renewals.factories import ContractFactory, OpportunityFactory
+from tests.surveys.factories import (
+    SurveyFactory,
+    SurveyInvitationFactory,
+    SurveyResponseFactory,
+)
 from tests.tenancy.factories import (
     ApiKeyFactory,
     AuditEventFactory,
@@ -81,6 +87,8 @@ FACTORIES = {
     SuccessPlan: SuccessPlanFactory,
     Objective: ObjectiveFactory,
     AdvocacyRecord: AdvocacyRecordFactory,
+    Survey: SurveyFactory,
+    SurveyResponse: SurveyResponseFactory,
 }
 MISSING_PK = 987654321
 WRITE_PAYLOAD = {"name": "hijacked", "role": Role.OWNER, "email": "hijack@example.com"}
@@ -110,6 +118,8 @@ MARKERS = [
     "Leak Success Plan",
     "leak-objective-metric",
     "Leak Referred Company",
+    "Leak Survey Name",
+    "leak-survey-comment",
 ]
 
 
@@ -274,6 +284,15 @@ def tenant_a_data(org):
     )
     AdvocacyRecordFactory(
         account=account, kind="referral", referred_company="Leak Referred Company"
+    )
+    leak_survey = SurveyFactory(organization=org, name="Leak Survey Name")
+    SurveyResponseFactory(
+        organization=org,
+        survey=leak_survey,
+        account=account,
+        contact=None,
+        comment="leak-survey-comment",
+        invitation=SurveyInvitationFactory(organization=org, survey=leak_survey),
     )
     # past the onboarding SLA: listed by sla-breaches/
     AccountFactory(organization=org, name="Zeta Leak Account Late", go_live_date=date(2020, 1, 6))

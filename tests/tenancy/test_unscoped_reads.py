@@ -9,6 +9,7 @@ APP_DIRS = [
     "tenancy",
     "accounts",
     "outreach",
+    "surveys",
     "renewals",
     "healthscore",
     "lifecycle",
@@ -20,6 +21,8 @@ AUDITED = {
     ("tenancy/selectors.py", "Invitation.objects.with_scopes_disabled()"),
     # The public WhatsApp webhook URL's token decides the organization (outreach webhook).
     ("outreach/selectors.py", "OutreachSettings.objects.with_scopes_disabled()"),
+    # The public survey page's token decides the organization (surveys answer link).
+    ("surveys/selectors.py", "SurveyInvitation.objects.with_scopes_disabled()"),
 }
 PATTERN = re.compile(r"[\w.]*(?:with_scopes_disabled\(\)|scopes_disabled\(\))")
 
