@@ -29,18 +29,11 @@ def health_score_recompute(
 ) -> recompute.RecomputeOutcome:
     """Recompute the whole organization (account_ids None) or the given accounts."""
     with transaction.atomic():
-        model = _model_locked(organization)
-        metrics = recompute.metrics_compute(
+        return recompute.accounts_recompute(
             organization=organization,
-            model=model,
+            model=_model_locked(organization),
             as_of=recompute.organization_today(organization),
             account_ids=account_ids,
-        )
-        return recompute.scores_write(
-            organization=organization,
-            model=model,
-            metrics=metrics,
-            today=recompute.organization_today(organization),
         )
 
 
@@ -52,15 +45,11 @@ def health_dirty_recompute(*, organization: Organization) -> recompute.Recompute
         account_ids = recompute.dirty_claim(organization=organization)
         if not account_ids:
             return recompute.RecomputeOutcome(accounts=0, changed=0, alerts=0)
-        today = recompute.organization_today(organization)
-        metrics = recompute.metrics_compute(
-            organization=organization, model=model, as_of=today, account_ids=account_ids
-        )
-        return recompute.scores_write(
+        return recompute.accounts_recompute(
             organization=organization,
             model=model,
-            metrics=metrics,
-            today=today,
+            as_of=recompute.organization_today(organization),
+            account_ids=account_ids,
         )
 
 
@@ -172,16 +161,11 @@ def health_adjustment_create(
             target=account,
             after={"points": points, "reason": reason, "expires_at": expires_at.isoformat()},
         )
-        model = _model_locked(organization)
-        today = recompute.organization_today(organization)
-        metrics = recompute.metrics_compute(
-            organization=organization, model=model, as_of=today, account_ids=[account.pk]
-        )
-        recompute.scores_write(
+        recompute.accounts_recompute(
             organization=organization,
-            model=model,
-            metrics=metrics,
-            today=today,
+            model=_model_locked(organization),
+            as_of=recompute.organization_today(organization),
+            account_ids=[account.pk],
         )
     return adjustment
 
