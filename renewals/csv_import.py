@@ -30,7 +30,7 @@ from accounts.csv_io.reading import _FileError, _header_key, _Table, csv_rows_re
 from accounts.models import Account
 from renewals import signals
 from renewals.models import MAX_ARR_CENTS, MAX_SEATS, Contract, ContractKind, ContractStatus
-from renewals.services import account_revenue_refresh
+from renewals.services import account_revenue_refresh, arr_spans_refresh
 from renewals.services._common import _send_on_commit
 from tenancy.models import Organization, User
 from tenancy.services import audit_record
@@ -249,6 +249,7 @@ def contracts_import(
         touched = sorted({c.account_id for c in valid})
         if touched:
             account_revenue_refresh(organization=organization, account_ids=touched)
+            arr_spans_refresh(organization=organization, account_ids=touched)
             _send_on_commit(signals.contracts_changed, organization, account_ids=touched)
         if valid:
             audit_record(

@@ -12,7 +12,8 @@ Contract:
   plan upgrades, mid-term add-ons, churn, and a few reactivations (a gap of some months
   between two contracts).
 - Written with bulk_create (two passes: contracts, then their renewed_from links), then the
-  denormalised ARR columns are refreshed and the renewal opportunities of contracts inside
+  organization's ARR spans are rebuilt (one statement), the denormalised ARR columns are
+  refreshed and the renewal opportunities of contracts inside
   the window are opened by the same service as the daily job.
 """
 
@@ -26,7 +27,7 @@ from django.db import transaction
 
 from accounts.models import Account, Segment, Stage
 from renewals.models import Contract, ContractKind, ContractStatus, Opportunity, OpportunityKind
-from renewals.services import renewal_opportunities_open
+from renewals.services import arr_spans_refresh, renewal_opportunities_open
 from tenancy.models import Organization
 from tenancy.timezones import organization_today
 
@@ -210,6 +211,7 @@ def demo_contracts_seed(*, organization: Organization) -> int:
             flush()
     flush()
     if created:
+        arr_spans_refresh(organization=organization)  # one statement for the organization
         renewal_opportunities_open(organization=organization, today=today)
         _demo_expansions(organization=organization)
     return created

@@ -8,6 +8,9 @@ Invariants:
   contracts still count until their end date.
 - Base contracts of one account never overlap (services check it); add-ons may overlap
   anything. A check constraint keeps end_date > start_date and 0 ≤ arr_cents ≤ MAX_ARR_CENTS.
+- ArrSpan (derived, read by the single-period retention reports) always equals what
+  renewals.services.spans.arr_spans_refresh builds from the contracts: every contract write
+  rebuilds its accounts' spans in the same transaction.
 - One renewal Opportunity per contract (unique (organization, contract) for kind=renewal),
   so the daily job can INSERT … ON CONFLICT DO NOTHING and a double run opens nothing twice.
 - One open expansion Opportunity per (account, trigger, episode_key) for automatic triggers:
@@ -24,7 +27,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
-from tenancy.models import TenantModel
+from tenancy.models import Organization, TenantModel
 
 # 10^12 cents (10 billion in the currency) per contract: anything above is a typo.
 MAX_ARR_CENTS = 10**12
@@ -97,7 +100,8 @@ class Contract(TenantModel):
             ),
         ]
         indexes = [
-            # Covering on PostgreSQL: the retention report is an index-only scan of it.
+            # Covering on PostgreSQL: the retention series (and the contract-based reference
+            # report) read it as an index-only scan in account order.
             models.Index(
                 fields=["organization", "account", "start_date"],
                 include=["end_date", "arr_cents", "kind", "seats", "status", "plan"],
@@ -287,3 +291,60 @@ class RenewalSettings(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.renewal_window_days} days"
+
+
+class ArrSpan(TenantModel):
+    """A maximal interval [valid_from, valid_to) over which an account's ARR, base ARR, base
+    seats and base plan do not change — derived from its non-void contracts, never edited.
+
+    Invariants (renewals.services.spans.arr_spans_refresh keeps them; DESIGN.md, "Renewals:
+    ARR spans"):
+    - A row exists for every day covered by at least one non-void contract of the account,
+      and only then: a day without a contract (ARR 0) has no row. At most one row of an
+      account contains a given day, so ARR(account, D) is the `arr_cents` of the row with
+      valid_from ≤ D < valid_to, or 0.
+    - valid_to is exclusive and never NULL (contracts always end); adjacent rows differ in at
+      least one value (equal neighbours are merged).
+    - Rebuilt for the touched accounts in the same transaction as every contract write; days
+      passing change nothing (unlike Account.arr_cents).
+    """
+
+    # No single-column organization index: every read and delete filters on a composite one
+    # (a lone organization index lured the planner into reading every span of the tenant).
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    account = models.ForeignKey(
+        Account, verbose_name=_("account"), on_delete=models.CASCADE, related_name="+"
+    )
+    valid_from = models.DateField()
+    valid_to = models.DateField()
+    arr_cents = models.BigIntegerField()
+    base_arr_cents = models.BigIntegerField()
+    base_seats = models.BigIntegerField()
+    base_plan = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("ARR span")
+        verbose_name_plural = _("ARR spans")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "account", "valid_from"], name="arrspan_unique_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__gt=models.F("valid_from")), name="arrspan_to_after_from"
+            ),
+        ]
+        indexes = [
+            # ARR at a day D is a range read `valid_to > D AND valid_from <= D`: recent days
+            # (what reports ask for) read few index entries; covering on PostgreSQL, so the
+            # read is an index-only scan.
+            models.Index(
+                fields=["organization", "valid_to", "valid_from"],
+                include=["account", "arr_cents", "base_arr_cents", "base_seats", "base_plan"],
+                name="arrspan_org_day",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.valid_from}-{self.valid_to} ({self.arr_cents})"

@@ -17,7 +17,11 @@ Definitions (DESIGN.md, renewals; repeated on the report page — not negotiable
   may be negative (seats added at a discount: seats > 0, price < 0).
 
 Everything is computed in SQL, set-based: one statement per report, breakdown or series
-(never a loop over accounts in Python). Series use ARR *changes*: each contract is +arr on
+(never a loop over accounts in Python). Single periods (report, breakdown, drill-down, ARR at
+a date) read the ARR spans (renewals.ArrSpan, maintained on every contract write by
+renewals.services.spans): ARR_S and ARR_E are two index range reads joined on the account;
+`retention_report_from_contracts` computes the same report from the contracts (the
+reference for tests and the benchmark). Series use ARR *changes*: each contract is +arr on
 its start_date and -arr on its end_date, bucketed into periods, summed per account and
 bucket and accumulated with a window function, so a 36-month series is one pass over the
 contracts instead of one ARR snapshot per month. The SQL is the same on PostgreSQL and
@@ -65,6 +69,7 @@ from renewals.retention.period import (
     arr_total,
     retention_breakdown,
     retention_report,
+    retention_report_from_contracts,
 )
 from renewals.retention.series import (
     CohortRow,
@@ -107,6 +112,7 @@ __all__ = [
     "retention_breakdown",
     "retention_movements",
     "retention_report",
+    "retention_report_from_contracts",
     "retention_series",
     "series_boundaries",
 ]

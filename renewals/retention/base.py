@@ -9,9 +9,10 @@ from typing import Any
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account
-from renewals.models import Contract
+from renewals.models import ArrSpan, Contract
 
 CONTRACTS = Contract._meta.db_table
+SPANS = ArrSpan._meta.db_table
 ACCOUNTS = Account._meta.db_table
 MAX_PERIOD_DAYS = 3660  # "spanning more than 10 years" is refused
 MAX_SERIES_POINTS = 120

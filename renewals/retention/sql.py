@@ -8,7 +8,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from renewals.models import ContractStatus
-from renewals.retention.base import ACCOUNTS, CONTRACTS, RetentionFilters, add_months
+from renewals.retention.base import ACCOUNTS, CONTRACTS, SPANS, RetentionFilters, add_months
 from tenancy.models import Organization
 
 
@@ -105,9 +105,46 @@ def _fetch_dicts(
 def _per_account_sql(
     filters: RetentionFilters, params: dict[str, Any], *, causes: bool = True
 ) -> str:
-    """One row per account touched by [S, E): ARR at S and at E and, with `causes`, base ARR,
-    base seats and base plan at S and at E. Contracts that touch the period: start_date <= E
-    and end_date > S (an index-only scan of contract_org_account on PostgreSQL)."""
+    """One row per account with an ARR span at S or at E (renewals.ArrSpan): ARR at S and at E
+    and, with `causes`, base ARR, base seats and base plan at S and at E (0 and NULL on the
+    side without a span). An account has at most one span containing a day, so each side is
+    one range read of arrspan_org_day (index-only on PostgreSQL) and the sides meet in a
+    FULL JOIN on the account: no per-account GROUP BY. Accounts without a span at S or E
+    (ARR 0 at both) are left out; every reader ignores them anyway."""
+    join, where = _filter_sql(filters, params)
+    values = "c.account_id, c.arr_cents"
+    columns = """
+          COALESCE(s.account_id, e.account_id) AS account_id,
+          COALESCE(s.arr_cents, 0) AS arr_s,
+          COALESCE(e.arr_cents, 0) AS arr_e"""
+    if causes:
+        values += ", c.base_arr_cents, c.base_seats, c.base_plan"
+        columns += """,
+          COALESCE(s.base_arr_cents, 0) AS base_s,
+          COALESCE(e.base_arr_cents, 0) AS base_e,
+          COALESCE(s.base_seats, 0) AS seats_s,
+          COALESCE(e.base_seats, 0) AS seats_e,
+          s.base_plan AS plan_s,
+          e.base_plan AS plan_e"""
+
+    def side(day: str) -> str:
+        return f"""(SELECT {values} FROM {SPANS} c{join}
+              WHERE c.organization_id = %(org)s AND c.valid_to > %({day})s
+                AND c.valid_from <= %({day})s{where})"""  # noqa: S608
+
+    return f"""
+        SELECT {columns}
+        FROM {side("s")} s
+        FULL JOIN {side("e")} e ON e.account_id = s.account_id"""  # noqa: S608
+
+
+def _per_account_from_contracts_sql(
+    filters: RetentionFilters, params: dict[str, Any], *, causes: bool = True
+) -> str:
+    """The reference for `_per_account_sql`, from the contracts themselves: one row per
+    account touched by [S, E), with the same columns. Contracts that touch the period:
+    start_date <= E and end_date > S, grouped per account (≈ 0.1 s at 250k contracts on
+    PostgreSQL, 0.18 s with the causes). Used by the tests and the benchmark's check."""
     join, where = _filter_sql(filters, params)
     at_s = "c.start_date <= %(s)s AND c.end_date > %(s)s"
     at_e = "c.start_date <= %(e)s AND c.end_date > %(e)s"

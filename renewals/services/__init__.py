@@ -9,8 +9,13 @@ Account.arr_cents (ARR today) and Account.renewal_date (end of today's base cont
 refreshed set-based (one UPDATE with correlated subqueries) for the accounts a change
 touched, and for the whole organization by the daily job, because days pass.
 
-Split by concern: revenue (denormalised ARR), contracts, settings, opportunities (renewals),
-expansion. Every public name is re-exported here: `from renewals.services import X` and
+renewals.ArrSpan (per account, the intervals of constant ARR/base ARR/seats/plan that the
+retention reports read) is rebuilt for the touched accounts by `arr_spans_refresh` next to
+every `account_revenue_refresh` that follows a contract write (not by the daily job: spans
+do not depend on today).
+
+Split by concern: revenue (denormalised ARR), spans (ARR spans), contracts, settings,
+opportunities (renewals), expansion. Every public name is re-exported here: `from renewals.services import X` and
 `services.X` keep working.
 """
 
@@ -30,6 +35,7 @@ from renewals.services.opportunities import (
 )
 from renewals.services.revenue import account_revenue_refresh
 from renewals.services.settings import renewal_settings_update, renewal_window_days
+from renewals.services.spans import arr_spans_refresh
 from tenancy.timezones import organization_today
 
 __all__ = [
@@ -38,6 +44,7 @@ __all__ = [
     "RenewalTerms",
     "account_mark_churned",
     "account_revenue_refresh",
+    "arr_spans_refresh",
     "contract_create",
     "contract_update",
     "expansion_close",

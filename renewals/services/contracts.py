@@ -13,6 +13,7 @@ from renewals import signals
 from renewals.models import MAX_ARR_CENTS, MAX_SEATS, Contract, ContractKind, ContractStatus
 from renewals.services._common import _check, _send_on_commit
 from renewals.services.revenue import account_revenue_refresh
+from renewals.services.spans import arr_spans_refresh
 from tenancy.models import ApiKey, Organization, User
 from tenancy.services import audit_record
 
@@ -114,6 +115,7 @@ def contract_create(
         raise ValidationError(errors)
     contract.save()
     account_revenue_refresh(organization=organization, account_ids=[contract.account_id])
+    arr_spans_refresh(organization=organization, account_ids=[contract.account_id])
     _send_on_commit(signals.contracts_changed, organization, account_ids=[contract.account_id])
     audit_record(
         organization=organization,
@@ -149,6 +151,7 @@ def contract_update(
     contract.save()
     touched = sorted({previous_account, contract.account_id})
     account_revenue_refresh(organization=organization, account_ids=touched)
+    arr_spans_refresh(organization=organization, account_ids=touched)
     _send_on_commit(signals.contracts_changed, organization, account_ids=touched)
     after = _contract_snapshot(contract)
     if after != before:

@@ -29,6 +29,7 @@ from renewals.services._common import _check, _send_on_commit
 from renewals.services.contracts import _contract_errors
 from renewals.services.opportunities import _check_open, _opportunity_announce
 from renewals.services.revenue import account_revenue_refresh
+from renewals.services.spans import arr_spans_refresh
 from tenancy.models import Organization, User
 from tenancy.services import audit_record
 from tenancy.timezones import organization_today
@@ -193,6 +194,7 @@ def expansion_close(
         opportunity.result_contract = add_on
         opportunity.amount_cents = add_on.arr_cents
         account_revenue_refresh(organization=organization, account_ids=[opportunity.account_id])
+        arr_spans_refresh(organization=organization, account_ids=[opportunity.account_id])
     before = opportunity.stage
     opportunity.stage = outcome
     opportunity.closed_at = timezone.now()

@@ -29,6 +29,7 @@ from renewals.services._common import (
 from renewals.services.contracts import _contract_errors
 from renewals.services.revenue import account_revenue_refresh
 from renewals.services.settings import renewal_window_days
+from renewals.services.spans import arr_spans_refresh
 from tenancy.models import Membership, Organization, User
 from tenancy.services import audit_record
 from tenancy.timezones import organization_today
@@ -245,6 +246,7 @@ def renewal_close(
         opportunity.amount_cents = arr
         opportunity.result_contract = successor
         account_revenue_refresh(organization=organization, account_ids=[contract.account_id])
+        arr_spans_refresh(organization=organization, account_ids=[contract.account_id])
     before = opportunity.stage
     opportunity.stage = outcome
     opportunity.closed_at = now

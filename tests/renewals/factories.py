@@ -10,6 +10,7 @@ from renewals.models import (
     OpportunityStage,
     RenewalSettings,
 )
+from renewals.services.spans import arr_spans_refresh
 from tests.accounts.factories import AccountFactory
 from tests.tenancy.factories import OrganizationFactory, ScopedFactory
 
@@ -26,6 +27,14 @@ class ContractFactory(ScopedFactory):
     arr_cents = 1_200_000
     seats = 10
     plan = "Pro"
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Also rebuild the account's ARR spans, as every service that writes a contract does
+        (renewals.services.spans): the reports read spans, not contracts."""
+        contract = super()._create(model_class, *args, **kwargs)
+        arr_spans_refresh(organization=contract.organization, account_ids=[contract.account_id])
+        return contract
 
 
 class OpportunityFactory(ScopedFactory):
