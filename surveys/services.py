@@ -420,7 +420,7 @@ def survey_invitation_send(
     _check(organization, survey, contact)
     # Serialise sends to one contact: two clicks cannot both find "no open invitation".
     contact = (
-        Contact.objects.select_for_update()
+        Contact.objects.select_for_update(of=("self",))
         .select_related("account", "account__owner__user")
         .get(organization=organization, pk=contact.pk)
     )
