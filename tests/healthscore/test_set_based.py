@@ -19,7 +19,7 @@ from healthscore.models import (
     HealthScore,
     HealthSnapshot,
 )
-from healthscore.recompute import set_based
+from healthscore.recompute import formula_sql, set_based
 from tests.accounts.factories import AccountFactory, ContactFactory
 
 pytestmark = [
@@ -95,7 +95,7 @@ def test_the_sql_formula_matches_the_reference_formula_on_random_metrics(model):
         # When the SQL scores them
         cursor.execute(
             "SELECT account_id, score, band, components, drivers, snapshot "  # noqa: S608
-            f"FROM ({set_based.scored_select(model, 'parity_metrics')}) q"
+            f"FROM ({formula_sql.scored_select(model, 'parity_metrics')}) q"
         )
         # (Django reads jsonb as text: its JSONField decodes.)
         scored = {
