@@ -105,4 +105,10 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=5, minute=7),
         "options": {"expires": 60 * 60},
     },
+    # Daily, mid-morning in Brazil (13:19 UTC): the periodic relationship survey's due contacts.
+    "survey-periodic-send": {
+        "task": "lifecycle.tasks_surveys.survey_periodic_sweep_task",
+        "schedule": crontab(hour=13, minute=19),
+        "options": {"expires": 60 * 60},
+    },
 }

@@ -1,8 +1,8 @@
 """Receivers of lower apps' signals: each calls one lifecycle service (DESIGN.md, Layout).
 
 Services are imported inside the receivers (they import models; this module is loaded from
-LifecycleConfig.ready), except the follow-up service, whose import also registers the
-`followup.start` ScheduledAction handler.
+LifecycleConfig.ready), except the follow-up and survey-trigger services, whose imports also
+register the `followup.start` and `survey.after_go_live` ScheduledAction handlers.
 """
 
 from django.dispatch import receiver
@@ -10,6 +10,7 @@ from django.dispatch import receiver
 from accounts.signals import go_live_changed
 from healthscore.signals import band_changed, score_dropped
 from lifecycle.services import followup as _followup_service
+from lifecycle.services import survey_triggers as _survey_triggers_service
 from lifecycle.signals import followup_outcome_recorded, stage_changed
 from outreach.signals import message_received
 from renewals.signals import (
@@ -18,7 +19,7 @@ from renewals.signals import (
     opportunity_changed,
     renewal_window_entered,
 )
-from surveys.signals import survey_answered
+from surveys.signals import survey_answered, survey_trigger_changed
 
 # --- touchpoints (records) ---------------------------------------------------------------
 
@@ -160,3 +161,20 @@ def stages_on_account_churned(sender, *, organization, account_id, reason, membe
 def followups_on_go_live_changed(sender, *, organization, changes, **_):
     # Inside the accounts transaction: the follow-up's rows commit with the go-live.
     _followup_service.followups_schedule(organization=organization, changes=changes)
+
+
+# --- automatic survey sends ----------------------------------------------------------------
+
+
+@receiver(go_live_changed, dispatch_uid="lifecycle.survey_after_go_live_on_go_live_changed")
+def survey_after_go_live_on_go_live_changed(sender, *, organization, changes, **_):
+    # Inside the accounts transaction: the scheduled send commits with the go-live.
+    _survey_triggers_service.survey_after_go_live_schedule(
+        organization=organization, changes=changes
+    )
+
+
+@receiver(survey_trigger_changed, dispatch_uid="lifecycle.survey_triggers_on_trigger_changed")
+def survey_triggers_on_trigger_changed(sender, *, organization, survey_id, **_):
+    # Inside the surveys transaction: switching a survey on schedules its future sends.
+    _survey_triggers_service.survey_triggers_resync(organization=organization, survey_id=survey_id)

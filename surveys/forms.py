@@ -10,7 +10,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Account, Contact, Segment
-from surveys.models import COMMENT_MAX_LENGTH, Survey, SurveyKind
+from surveys.models import (
+    COMMENT_MAX_LENGTH,
+    DELAY_DAYS_DEFAULT,
+    PERIOD_DAYS_DEFAULT,
+    AutoTrigger,
+    Survey,
+    SurveyKind,
+)
 from surveys.selectors import contacts_messageable
 from tenancy.models import Organization
 from tenancy.timezones import organization_today
@@ -49,6 +56,31 @@ class SurveyForm(forms.Form):
         required=False,
         initial=True,
         help_text=_("Inactive surveys accept no new answers and cannot be sent."),
+    )
+    # Ranges are the service's rules (surveys.services._trigger_values): one message for the
+    # form and the API.
+    auto_trigger = forms.ChoiceField(
+        label=_("Automatic sending"),
+        choices=AutoTrigger.choices,
+        required=False,
+        help_text=_(
+            "After go-live: the champions and admins of each account (else every contact who "
+            "accepts messages), once, at 10:00 on go-live + the days below. Periodic: the "
+            "contacts of live accounts, again once the period below has passed. Nobody is "
+            "invited automatically twice in 7 days."
+        ),
+    )
+    delay_days = forms.IntegerField(
+        label=_("Days after go-live"),
+        required=False,
+        initial=DELAY_DAYS_DEFAULT,
+        help_text=_("1 to 365 days; used when sending after go-live."),
+    )
+    period_days = forms.IntegerField(
+        label=_("Repeat every (days)"),
+        required=False,
+        initial=PERIOD_DAYS_DEFAULT,
+        help_text=_("30 to 730 days; used by the periodic relationship survey."),
     )
 
 

@@ -54,6 +54,19 @@ DEFAULT_QUESTIONS = {
 }
 
 
+class AutoTrigger(models.TextChoices):
+    MANUAL = "", _("Manual only")
+    AFTER_GO_LIVE = "after_go_live", _("N days after go-live")
+    PERIODIC = "periodic", _("Periodic relationship survey")
+
+
+# Inclusive ranges of the automatic triggers' settings (days) and their defaults.
+DELAY_DAYS_RANGE = (1, 365)
+DELAY_DAYS_DEFAULT = 30
+PERIOD_DAYS_RANGE = (30, 730)
+PERIOD_DAYS_DEFAULT = 180
+
+
 class ResponseSource(models.TextChoices):
     LINK = "link", _("Survey link")
     API = "api", _("API")
@@ -90,6 +103,17 @@ class Survey(TenantModel):
     active = models.BooleanField(
         _("active"), default=True, help_text=_("Inactive surveys accept no new answers.")
     )
+    # Automatic sending (lifecycle schedules and sends it: lifecycle/services/survey_triggers.py).
+    # At most one active survey per organization and trigger kind (partial unique constraint).
+    auto_trigger = models.CharField(
+        _("automatic sending"), max_length=16, choices=AutoTrigger, blank=True, default=""
+    )
+    delay_days = models.PositiveSmallIntegerField(
+        _("days after go-live"), default=DELAY_DAYS_DEFAULT
+    )
+    period_days = models.PositiveSmallIntegerField(
+        _("repeat every (days)"), default=PERIOD_DAYS_DEFAULT
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -103,6 +127,26 @@ class Survey(TenantModel):
             models.UniqueConstraint(fields=["organization", "id"], name="survey_unique_org_id"),
             models.CheckConstraint(
                 condition=Q(kind__in=SurveyKind.values), name="survey_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(auto_trigger__in=AutoTrigger.values), name="survey_auto_trigger_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    delay_days__gte=DELAY_DAYS_RANGE[0], delay_days__lte=DELAY_DAYS_RANGE[1]
+                ),
+                name="survey_delay_days_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    period_days__gte=PERIOD_DAYS_RANGE[0], period_days__lte=PERIOD_DAYS_RANGE[1]
+                ),
+                name="survey_period_days_range",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "auto_trigger"],
+                condition=Q(active=True) & ~Q(auto_trigger=""),
+                name="survey_one_active_per_trigger",
             ),
         ]
         indexes = [models.Index(fields=["organization", "name"], name="survey_org_name")]
@@ -167,6 +211,10 @@ class SurveyInvitation(TenantModel):
             ),
             models.Index(
                 fields=["organization", "account", "created_at"], name="surveyinv_org_account"
+            ),
+            # The 7-day cap of automatic sends: a contact's latest invitation to any survey.
+            models.Index(
+                fields=["organization", "contact", "created_at"], name="surveyinv_org_contact"
             ),
         ]
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from surveys import services
-from surveys.models import SurveyResponse
+from surveys.models import Survey, SurveyResponse
 from surveys.signals import survey_answered
 from tenancy.models import AuditEvent
 from tests.accounts.factories import AccountFactory, ContactFactory
@@ -215,8 +215,38 @@ def test_survey_create_update_audited_and_kind_locked_with_answers(org, member, 
                     "question_en": "",
                     "question_pt_br": "",
                     "active": True,
+                    "auto_trigger": "",
+                    "delay_days": 30,
+                    "period_days": 180,
                 },
             ),
             ("survey.updated", {"kind": "csat"}),
             ("survey.updated", {"active": False}),
         ]
+
+
+def test_two_managers_switching_the_same_trigger_on_at_once_get_the_clear_message(
+    org, in_scope, monkeypatch
+):
+    # Given a periodic survey that another manager saved after this one's check ran
+    with in_scope(org):
+        SurveyFactory(organization=org, name="Theirs", auto_trigger="periodic", period_days=180)
+        real_check = services._trigger_taken_check
+        calls = []
+
+        def check_that_missed_the_race(**kwargs):
+            calls.append(kwargs)
+            if len(calls) > 1:
+                real_check(**kwargs)
+
+        monkeypatch.setattr(services, "_trigger_taken_check", check_that_missed_the_race)
+
+        # When this one is saved, the database's constraint refuses it
+        with pytest.raises(ValidationError) as error:
+            services.survey_create(
+                organization=org, name="Mine", kind="nps", auto_trigger="periodic", period_days=90
+            )
+
+        # Then the manager gets the same message as without the race, and nothing is saved
+        assert error.value.error_dict["auto_trigger"][0].code == "trigger_taken"
+        assert list(Survey.objects.values_list("name", flat=True)) == ["Theirs"]
