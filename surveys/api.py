@@ -40,10 +40,22 @@ class SurveySerializer(serializers.ModelSerializer):
             "question_en",
             "question_pt_br",
             "active",
+            "auto_trigger",
+            "delay_days",
+            "period_days",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs: ClassVar[dict] = {
+            "auto_trigger": {
+                "help_text": '"" (manual only), "after_go_live" (delay_days after the '
+                'account\'s go-live) or "periodic" (every period_days). One active survey per '
+                "kind of automatic sending."
+            },
+            "delay_days": {"help_text": "1-365: days after go-live (after_go_live)."},
+            "period_days": {"help_text": "30-730: days between two invitations (periodic)."},
+        }
 
 
 @extend_schema_field({"type": "integer", "nullable": True})

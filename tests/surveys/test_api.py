@@ -226,3 +226,34 @@ def test_malformed_bodies_are_400(body, org, write_key):
 
     assert response.status_code == 400
     assert "code" in response.json()
+
+
+def test_automatic_sending_is_set_through_the_api_with_the_service_rules(
+    org, member, client_for, in_scope
+):
+    manager = client_for(member("manager"))
+
+    created = manager.post(
+        "/api/v1/surveys/",
+        {"name": "Relationship", "kind": "nps", "auto_trigger": "periodic", "period_days": 90},
+        content_type="application/json",
+    )
+    out_of_range = manager.post(
+        "/api/v1/surveys/",
+        {"name": "Onboarding", "kind": "csat", "auto_trigger": "after_go_live", "delay_days": 0},
+        content_type="application/json",
+    )
+    taken = manager.post(
+        "/api/v1/surveys/",
+        {"name": "Second", "kind": "nps", "auto_trigger": "periodic"},
+        content_type="application/json",
+    )
+
+    assert created.status_code == 201
+    assert (created.json()["auto_trigger"], created.json()["period_days"]) == ("periodic", 90)
+    assert out_of_range.status_code == 400
+    assert [error["field"] for error in out_of_range.json()["errors"]] == ["delay_days"]
+    assert taken.status_code == 400
+    assert _errors(taken) == {("auto_trigger", "trigger_taken")}
+    with in_scope(org):
+        assert list(Survey.objects.values_list("name", flat=True)) == ["Relationship"]
