@@ -16,7 +16,15 @@ from rest_framework.response import Response
 from accounts.api import AccountReferenceField
 from accounts.models import Contact, Segment
 from surveys import selectors, services
-from surveys.models import COMMENT_MAX_LENGTH, ResponseSource, Survey, SurveyKind, SurveyResponse
+from surveys.models import (
+    COMMENT_MAX_LENGTH,
+    DELAY_DAYS_RANGE,
+    PERIOD_DAYS_RANGE,
+    ResponseSource,
+    Survey,
+    SurveyKind,
+    SurveyResponse,
+)
 from surveys.scoring import CATEGORIES, score_category
 from tenancy.api import TenantViewSet
 from tenancy.api_filters import BoundedIsoDateTimeField, BoundedIsoDateTimeFilter
@@ -29,6 +37,20 @@ class SurveySerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(
         choices=SurveyKind.choices,
         help_text="nps (0–10), csat (1–5) or ces (1–7, 7 = very easy). Fixed once answered.",
+    )
+    # Declared with their ranges: the model's PositiveSmallIntegerField would document the
+    # database's integer range, which differs between PostgreSQL and SQLite.
+    delay_days = serializers.IntegerField(
+        min_value=DELAY_DAYS_RANGE[0],
+        max_value=DELAY_DAYS_RANGE[1],
+        required=False,
+        help_text="Days after go-live (after_go_live); default 30.",
+    )
+    period_days = serializers.IntegerField(
+        min_value=PERIOD_DAYS_RANGE[0],
+        max_value=PERIOD_DAYS_RANGE[1],
+        required=False,
+        help_text="Days between two invitations to a contact (periodic); default 180.",
     )
 
     class Meta:
@@ -53,8 +75,6 @@ class SurveySerializer(serializers.ModelSerializer):
                 'account\'s go-live) or "periodic" (every period_days). One active survey per '
                 "kind of automatic sending."
             },
-            "delay_days": {"help_text": "1-365: days after go-live (after_go_live)."},
-            "period_days": {"help_text": "30-730: days between two invitations (periodic)."},
         }
 
 
