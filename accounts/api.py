@@ -15,6 +15,7 @@ from accounts import services
 from accounts.models import Account, Contact, Segment, Stage
 from accounts.validators import phone_normalize, region_for_organization
 from tenancy.api import TenantModelViewSet
+from tenancy.api_fields import reference_field
 from tenancy.api_filters import BoundedIsoDateTimeFilter
 from tenancy.ids import MAX_ID, id_parse
 from tenancy.models import Membership
@@ -101,6 +102,9 @@ class AccountSerializer(serializers.ModelSerializer):
                     "Another account already uses this external_id.", code="duplicate_external_id"
                 )
         return value
+
+
+ContactReferenceField = reference_field(Contact, "contact")
 
 
 @extend_schema_field({"oneOf": [{"type": "integer"}, {"type": "string"}]})

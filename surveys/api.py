@@ -13,8 +13,8 @@ from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.api import AccountReferenceField
-from accounts.models import Contact, Segment
+from accounts.api import AccountReferenceField, ContactReferenceField
+from accounts.models import Segment
 from surveys import selectors, services
 from surveys.models import (
     COMMENT_MAX_LENGTH,
@@ -27,9 +27,10 @@ from surveys.models import (
 )
 from surveys.scoring import CATEGORIES, score_category
 from tenancy.api import TenantViewSet
+from tenancy.api_fields import reference_field
 from tenancy.api_filters import BoundedIsoDateTimeField, BoundedIsoDateTimeFilter
 from tenancy.idempotency import IdempotentCreateMixin
-from tenancy.ids import MAX_ID, id_parse
+from tenancy.ids import MAX_ID
 from tenancy.models import ApiKey, Role
 
 
@@ -78,59 +79,7 @@ class SurveySerializer(serializers.ModelSerializer):
         }
 
 
-@extend_schema_field({"type": "integer", "nullable": True})
-class ContactReferenceField(serializers.Field):
-    """A contact given by id, resolved inside the organization."""
-
-    default_error_messages = {
-        "not_found": "No contact with id {value}.",
-        "invalid": "Give the contact's id (integer).",
-    }
-
-    def get_attribute(self, instance):
-        return instance.contact_id
-
-    def to_representation(self, value):
-        return value
-
-    def to_internal_value(self, data):
-        if data in (None, ""):
-            return None
-        if isinstance(data, bool) or not isinstance(data, int | str):
-            self.fail("invalid")
-        pk = id_parse(data)
-        contact = (
-            Contact.objects.filter(organization=self.context["organization"], pk=pk).first()
-            if pk is not None
-            else None
-        )
-        if contact is None:
-            self.fail("not_found", value=str(data)[:40])
-        return contact
-
-
-@extend_schema_field({"type": "integer"})
-class SurveyReferenceField(ContactReferenceField):
-    default_error_messages = {
-        "not_found": "No survey with id {value}.",
-        "invalid": "Give the survey's id (integer).",
-    }
-
-    def get_attribute(self, instance):
-        return instance.survey_id
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | str) or data == "":
-            self.fail("invalid")
-        pk = id_parse(data)
-        survey = (
-            Survey.objects.filter(organization=self.context["organization"], pk=pk).first()
-            if pk is not None
-            else None
-        )
-        if survey is None:
-            self.fail("not_found", value=str(data)[:40])
-        return survey
+SurveyReferenceField = reference_field(Survey, "survey", nullable=False)
 
 
 class StrictIntegerField(serializers.IntegerField):

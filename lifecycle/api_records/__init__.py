@@ -16,11 +16,7 @@ from lifecycle.api_records.advocacy import (
     AdvocacyRecordViewSet,
     AdvocacyTransitionSerializer,
 )
-from lifecycle.api_records.common import (
-    MAX_VALUE,
-    ContactReferenceField,
-    SuccessPlanReferenceField,
-)
+from lifecycle.api_records.common import MAX_VALUE, SuccessPlanReferenceField
 from lifecycle.api_records.success import (
     ObjectiveFilter,
     ObjectiveSerializer,
@@ -56,7 +52,6 @@ __all__ = [
     "AdvocacyRecordUpdateSerializer",
     "AdvocacyRecordViewSet",
     "AdvocacyTransitionSerializer",
-    "ContactReferenceField",
     "ObjectiveFilter",
     "ObjectiveSerializer",
     "ObjectiveUpdateSerializer",

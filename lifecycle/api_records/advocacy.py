@@ -11,8 +11,7 @@ from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from accounts.api import AccountReferenceField
-from lifecycle.api_records.common import ContactReferenceField
+from accounts.api import AccountReferenceField, ContactReferenceField
 from lifecycle.models.advocacy import (
     ADVOCACY_TRANSITIONS,
     AdvocacyKind,

@@ -9,8 +9,7 @@ import django_filters
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 
-from accounts.api import AccountReferenceField
-from lifecycle.api_records.common import ContactReferenceField
+from accounts.api import AccountReferenceField, ContactReferenceField
 from lifecycle.models.touchpoints import (
     SUMMARY_MAX_LENGTH,
     Sentiment,
