@@ -57,7 +57,7 @@ class SurveyForm(forms.Form):
         initial=True,
         help_text=_("Inactive surveys accept no new answers and cannot be sent."),
     )
-    # Ranges are the service's rules (surveys.services._trigger_values): one message for the
+    # Ranges are the service's rules (surveys.services.surveys._trigger_values): one message for the
     # form and the API.
     auto_trigger = forms.ChoiceField(
         label=_("Automatic sending"),

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from surveys import services
 from surveys.models import Survey, SurveyResponse
+from surveys.services import surveys as survey_settings
 from surveys.signals import survey_answered
 from tenancy.models import AuditEvent
 from tests.accounts.factories import AccountFactory, ContactFactory
@@ -231,7 +232,7 @@ def test_two_managers_switching_the_same_trigger_on_at_once_get_the_clear_messag
     # Given a periodic survey that another manager saved after this one's check ran
     with in_scope(org):
         SurveyFactory(organization=org, name="Theirs", auto_trigger="periodic", period_days=180)
-        real_check = services._trigger_taken_check
+        real_check = survey_settings._trigger_taken_check
         calls = []
 
         def check_that_missed_the_race(**kwargs):
@@ -239,7 +240,7 @@ def test_two_managers_switching_the_same_trigger_on_at_once_get_the_clear_messag
             if len(calls) > 1:
                 real_check(**kwargs)
 
-        monkeypatch.setattr(services, "_trigger_taken_check", check_that_missed_the_race)
+        monkeypatch.setattr(survey_settings, "_trigger_taken_check", check_that_missed_the_race)
 
         # When this one is saved, the database's constraint refuses it
         with pytest.raises(ValidationError) as error:
