@@ -21,8 +21,7 @@ Query count: four reads whatever the number of accounts, plus the service's writ
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -41,7 +40,7 @@ from renewals.services import expansion_opportunity_open
 from surveys.models import SurveyKind, SurveyResponse
 from surveys.scoring import NPS_PROMOTER_MIN
 from tenancy.models import Organization
-from tenancy.timezones import organization_today
+from tenancy.timezones import local_moment, organization_today
 
 GROWTH_MIN_RATIO = 1.3
 SEAT_UTILISATION_MIN = 0.9
@@ -117,9 +116,7 @@ def _seat_utilisation_hits(organization: Organization, today: date) -> set[int]:
 
 
 def _promoter_hits(organization: Organization, today: date) -> set[int]:
-    since = datetime.combine(
-        today - timedelta(days=PROMOTER_DAYS - 1), time.min, tzinfo=ZoneInfo(organization.time_zone)
-    )
+    since = local_moment(organization, today - timedelta(days=PROMOTER_DAYS - 1))
     return set(
         SurveyResponse.objects.filter(
             organization=organization,

@@ -8,8 +8,7 @@ of a day; `results_compute` scores them in one pass over tuples (no query per ac
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from django.db import connection
 from django.utils import timezone
@@ -19,13 +18,13 @@ from healthscore.inputs import NEGATIVE_BELOW
 from healthscore.models import EventDaily, HealthAdjustment, HealthInput, HealthInputKind
 from healthscore.sql import is_postgresql
 from tenancy.models import Organization
+from tenancy.timezones import local_moment
 
 SENTIMENT_DAYS = 90
 
 
 def day_end(organization: Organization, day: date) -> datetime:
-    tz = ZoneInfo(organization.time_zone)
-    return datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    return local_moment(organization, day + timedelta(days=1))
 
 
 def _as_date(value) -> date | None:

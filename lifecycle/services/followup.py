@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -39,7 +38,7 @@ from lifecycle.signals import followup_outcome_recorded
 from tenancy.models import Organization, ScheduledAction, User
 from tenancy.scheduled import scheduled_actions_cancel, scheduled_actions_put, scheduled_handler
 from tenancy.services import audit_record
-from tenancy.timezones import organization_today
+from tenancy.timezones import local_moment, organization_today
 
 FOLLOWUP_START = "followup.start"
 START_AT = time(9, 0)
@@ -50,7 +49,7 @@ NOTE_MAX = 2000
 
 def followup_start_at(*, organization: Organization, go_live_date: date, now: datetime) -> datetime:
     """09:00 of the go-live day in the organization's time zone, or now if that has passed."""
-    start = datetime.combine(go_live_date, START_AT, tzinfo=ZoneInfo(organization.time_zone))
+    start = local_moment(organization, go_live_date, START_AT)
     return max(start, now)
 
 
@@ -131,7 +130,7 @@ def followups_schedule(
 
 
 def _due_at(organization: Organization, due_date: date) -> datetime:
-    return datetime.combine(due_date, DUE_AT, tzinfo=ZoneInfo(organization.time_zone))
+    return local_moment(organization, due_date, DUE_AT)
 
 
 def _benefits(organization: Organization, account: Account) -> str:

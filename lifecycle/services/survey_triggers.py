@@ -52,7 +52,7 @@ from accounts.models import Account, Consent, Contact
 from surveys.models import AutoTrigger, Survey, SurveyInvitation
 from tenancy.models import Organization, ScheduledAction
 from tenancy.scheduled import scheduled_actions_cancel, scheduled_actions_put, scheduled_handler
-from tenancy.timezones import organization_today
+from tenancy.timezones import local_moment, organization_today
 
 AFTER_GO_LIVE = "survey.after_go_live"
 SEND_AT = time(10, 0)
@@ -72,7 +72,7 @@ def after_go_live_due(
 ) -> datetime:
     """10:00 organization time on go-live + delay_days."""
     day = go_live_date + timedelta(days=delay_days)
-    return datetime.combine(day, SEND_AT, tzinfo=ZoneInfo(organization.time_zone))
+    return local_moment(organization, day, SEND_AT)
 
 
 def _after_go_live_survey(organization: Organization) -> Survey | None:
